@@ -1,0 +1,321 @@
+#include "daemon/domain/requests.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+namespace bootstrapd {
+
+const char kPasswordAlphabet[] =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@*#$%^&+=!_-";
+
+bool IsValidUsername(std::string_view u) {
+  if (u.size() < 3 || u.size() > 63) return false;
+  for (char c : u) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+bool IsValidPassword(std::string_view p) {
+  static const std::string_view kSpecial = "@*#$%^&+=!_-";
+  if (p.size() < 6) return false;
+  for (char c : p) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && kSpecial.find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsRfc1035Label(std::string_view ns) {
+  if (ns.empty() || ns.size() > 63) return false;
+  if (ns.front() < 'a' || ns.front() > 'z') return false;
+  const char last = ns.back();
+  if (!((last >= 'a' && last <= 'z') || (last >= '0' && last <= '9'))) return false;
+  for (char c : ns) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+bool IsReservedNamespace(std::string_view ns) {
+  static const char* kReserved[] = {"kube-system",    "kube-public",        "kube-node-lease",
+                                    "default",        "everest-system",     "everest-monitoring",
+                                    "everest-olm"};
+  for (const char* r : kReserved) {
+    if (ns == r) return true;
+  }
+  return false;
+}
+
+std::string DefaultNamespace(std::string_view username) {
+  std::string ns(username);
+  for (auto& c : ns) {
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return ns;
+}
+
+std::optional<std::string> NamespaceProblem(std::string_view ns, const Config& cfg) {
+  if (IsReservedNamespace(ns)) {
+    return "namespace '" + std::string(ns) + "' is reserved and can never be a tenant namespace";
+  }
+  if (!IsRfc1035Label(ns)) {
+    return "namespace '" + std::string(ns) +
+           "' is not an RFC 1035 label (^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$)";
+  }
+  if (!cfg.allowed_namespace_prefixes.empty()) {
+    bool ok = false;
+    for (const auto& p : cfg.allowed_namespace_prefixes) ok = ok || ns.substr(0, p.size()) == p;
+    if (!ok) {
+      std::string list;
+      for (const auto& p : cfg.allowed_namespace_prefixes) list += (list.empty() ? "" : ", ") + p;
+      return "namespace '" + std::string(ns) +
+             "' is outside ALLOWED_NAMESPACE_PREFIXES (" + list + ")";
+    }
+  }
+  return std::nullopt;
+}
+
+int JsonDepth(std::string_view text) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false, escape = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escape) escape = false;
+      else if (c == '\\') escape = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') max_depth = std::max(max_depth, ++depth);
+    else if (c == ']' || c == '}') --depth;
+  }
+  return max_depth;
+}
+
+namespace {
+
+using json = nlohmann::json;
+
+const char* TypeName(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "an array";
+    case json::value_t::string: return "a string";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "an integer";
+    case json::value_t::number_float: return "a number";
+    default: return "an unsupported value";
+  }
+}
+
+struct Decoder {
+  std::vector<FieldError>* errors;
+
+  void Add(const std::string& ptr, const std::string& detail) { errors->push_back({ptr, detail}); }
+
+  // Object with only `allowed` keys; returns false (and records) otherwise.
+  bool Object(const json& v, const std::string& ptr, std::initializer_list<const char*> allowed) {
+    if (!v.is_object()) {
+      Add(ptr, std::string("must be an object, got ") + TypeName(v));
+      return false;
+    }
+    bool ok = true;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      bool known = false;
+      for (const char* a : allowed) known = known || it.key() == a;
+      if (!known) {
+        Add(ptr + "/" + it.key(), "unknown field '" + it.key() + "'");
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  std::optional<std::string> String(const json& v, const std::string& ptr) {
+    if (!v.is_string()) {
+      Add(ptr, std::string("must be a string, got ") + TypeName(v));
+      return std::nullopt;
+    }
+    return v.get<std::string>();
+  }
+
+  std::optional<bool> Bool(const json& v, const std::string& ptr) {
+    if (v.is_boolean()) return v.get<bool>();
+    if (v.is_string()) {
+      const auto s = v.get<std::string>();
+      if (s == "true") return true;
+      if (s == "false") return false;
+    }
+    Add(ptr, std::string("must be a boolean (true/false), got ") + TypeName(v));
+    return std::nullopt;
+  }
+
+  std::optional<double> Number(const json& v, const std::string& ptr) {
+    if (v.is_number()) {
+      const double d = v.get<double>();
+      if (!std::isfinite(d)) {
+        Add(ptr, "must be a finite number");
+        return std::nullopt;
+      }
+      return d;
+    }
+    if (v.is_string()) {
+      const auto s = v.get<std::string>();
+      static const std::regex num_re("^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$");
+      if (std::regex_match(s, num_re)) {
+        const double d = std::strtod(s.c_str(), nullptr);
+        if (std::isfinite(d)) return d;
+      }
+    }
+    Add(ptr, std::string("must be a number, got ") + TypeName(v));
+    return std::nullopt;
+  }
+
+  std::optional<std::int64_t> PositiveInt(const json& v, const std::string& ptr) {
+    auto d = Number(v, ptr);
+    if (!d) return std::nullopt;
+    if (*d != std::floor(*d)) {
+      Add(ptr, "must be a whole number");
+      return std::nullopt;
+    }
+    if (*d <= 0 || *d > 1e15) {
+      Add(ptr, "must be a positive integer (at most 10^15)");
+      return std::nullopt;
+    }
+    return static_cast<std::int64_t>(*d);
+  }
+};
+
+}  // namespace
+
+bool ParseBootstrapRequest(const json& body, const Config& cfg, BootstrapRequest* out,
+                           std::vector<FieldError>* errors) {
+  Decoder d{errors};
+  const std::size_t before = errors->size();
+  if (!d.Object(body, "", {"username", "namespace", "operators", "take_ownership", "password",
+                           "resources"})) {
+    if (!body.is_object()) return false;
+  }
+  BootstrapRequest r;
+  // username
+  if (!body.contains("username") || body["username"].is_null()) {
+    d.Add("/username", "is required");
+  } else if (auto u = d.String(body["username"], "/username")) {
+    if (!IsValidUsername(*u)) {
+      d.Add("/username",
+            "must match ^[a-zA-Z0-9_]{3,}$ (letters, digits, underscores; 3 to 63 characters)");
+    } else {
+      std::string lower = *u;
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (cfg.reserved_usernames.count(lower) != 0) {
+        d.Add("/username", "'" + *u + "' is reserved (RESERVED_USERNAMES) and cannot be a tenant");
+      }
+      r.username = *u;
+    }
+  }
+  // namespace
+  if (body.contains("namespace") && !body["namespace"].is_null()) {
+    if (auto ns = d.String(body["namespace"], "/namespace")) {
+      if (auto p = NamespaceProblem(*ns, cfg)) d.Add("/namespace", *p);
+      r.ns = *ns;
+    }
+  } else if (!r.username.empty()) {
+    r.ns = DefaultNamespace(r.username);
+    r.ns_defaulted = true;
+    if (auto p = NamespaceProblem(r.ns, cfg)) {
+      d.Add("/namespace", "the default namespace derived from the username is not usable (" + *p +
+                              "); give an explicit namespace");
+    }
+  }
+  // operators
+  if (body.contains("operators") && !body["operators"].is_null()) {
+    const json& ops = body["operators"];
+    if (d.Object(ops, "/operators", {"mongodb", "postgresql", "xtradb_cluster", "mysql"})) {
+      OperatorFlags f{false, false, false};
+      if (ops.contains("mongodb")) f.mongodb = d.Bool(ops["mongodb"], "/operators/mongodb").value_or(false);
+      if (ops.contains("postgresql")) {
+        f.postgresql = d.Bool(ops["postgresql"], "/operators/postgresql").value_or(false);
+      }
+      std::optional<bool> pxc, mysql;
+      if (ops.contains("xtradb_cluster")) pxc = d.Bool(ops["xtradb_cluster"], "/operators/xtradb_cluster");
+      if (ops.contains("mysql")) mysql = d.Bool(ops["mysql"], "/operators/mysql");
+      if (pxc && mysql && *pxc != *mysql) {
+        d.Add("/operators/mysql", "'mysql' is an alias of 'xtradb_cluster' and contradicts it");
+      }
+      f.xtradb_cluster = pxc.value_or(mysql.value_or(false));
+      if (errors->size() == before && !f.mongodb && !f.postgresql && !f.xtradb_cluster) {
+        d.Add("/operators", "select at least one operator (everestctl installs at least one)");
+      }
+      r.operators = f;
+    }
+  } else {
+    r.operators = {cfg.default_operators.count("mongodb") != 0,
+                   cfg.default_operators.count("postgresql") != 0,
+                   cfg.default_operators.count("xtradb_cluster") != 0};
+  }
+  if (body.contains("take_ownership") && !body["take_ownership"].is_null()) {
+    r.take_ownership = d.Bool(body["take_ownership"], "/take_ownership").value_or(false);
+  }
+  if (body.contains("password") && !body["password"].is_null()) {
+    if (auto p = d.String(body["password"], "/password")) {
+      if (!IsValidPassword(*p)) {
+        d.Add("/password",
+              "must match Everest's rule ^[a-zA-Z0-9@*#$%^&+=!_-]{6,}$ (at least 6 characters)");
+      } else {
+        r.password = *p;
+      }
+    }
+  }
+  if (body.contains("resources") && !body["resources"].is_null()) {
+    const json& res = body["resources"];
+    if (d.Object(res, "/resources", {"cpu_cores", "ram_mb", "disk_gb", "max_databases"})) {
+      if (res.contains("cpu_cores") && !res["cpu_cores"].is_null()) {
+        if (auto c = d.Number(res["cpu_cores"], "/resources/cpu_cores")) {
+          if (*c <= 0 || *c > 1e6) d.Add("/resources/cpu_cores", "must be a positive number");
+          else if (*c < 0.001) d.Add("/resources/cpu_cores", "must be at least 0.001 (1m)");
+          else r.resources.cpu_cores = *c;
+        }
+      }
+      if (res.contains("ram_mb") && !res["ram_mb"].is_null()) {
+        if (auto v = d.PositiveInt(res["ram_mb"], "/resources/ram_mb")) r.resources.ram_mb = *v;
+      }
+      if (res.contains("disk_gb") && !res["disk_gb"].is_null()) {
+        if (auto v = d.PositiveInt(res["disk_gb"], "/resources/disk_gb")) r.resources.disk_gb = *v;
+      }
+      if (res.contains("max_databases") && !res["max_databases"].is_null()) {
+        if (auto v = d.PositiveInt(res["max_databases"], "/resources/max_databases")) {
+          r.resources.max_databases = *v;
+        }
+      }
+    }
+  }
+  if (errors->size() != before) return false;
+  *out = std::move(r);
+  return true;
+}
+
+nlohmann::json BootstrapInputs(const BootstrapRequest& r, const std::string& password_origin) {
+  json res = {{"cpu_cores", r.resources.cpu_cores},
+              {"ram_mb", r.resources.ram_mb},
+              {"disk_gb", r.resources.disk_gb}};
+  if (r.resources.max_databases) res["max_databases"] = *r.resources.max_databases;
+  return {{"username", r.username},
+          {"namespace", r.ns},
+          {"operators",
+           {{"mongodb", r.operators.mongodb},
+            {"postgresql", r.operators.postgresql},
+            {"xtradb_cluster", r.operators.xtradb_cluster}}},
+          {"take_ownership", r.take_ownership},
+          {"password", "********"},
+          {"password_source", password_origin},
+          {"resources", res}};
+}
+
+}  // namespace bootstrapd

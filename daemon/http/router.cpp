@@ -1,0 +1,145 @@
+#include "daemon/http/router.h"
+
+#include <chrono>
+
+#include "daemon/metrics/metrics.h"
+#include "daemon/util/ids.h"
+#include "daemon/util/log.h"
+
+namespace bootstrapd {
+
+namespace asio = boost::asio;
+
+Router::Router(const Config& config, Metrics* metrics, std::function<bool()> draining)
+    : config_(config), metrics_(metrics), draining_(std::move(draining)) {}
+
+std::vector<std::string> Router::Split(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    const std::size_t j = path.find('/', i);
+    out.push_back(path.substr(i, j == std::string::npos ? std::string::npos : j - i));
+    if (j == std::string::npos) break;
+    i = j;
+  }
+  return out;
+}
+
+void Router::Add(std::string method, std::string tmpl, bool needs_auth, RouteFn fn) {
+  Route r{std::move(method), tmpl, Split(tmpl), needs_auth, true, std::move(fn)};
+  for (const auto& s : r.segments) r.literal = r.literal && !(s.size() > 1 && s.front() == '{');
+  routes_.push_back(std::move(r));
+}
+
+bool Router::Authorized(const std::string* key) const {
+  if (key == nullptr) return false;
+  bool ok = false;
+  for (const auto& k : config_.admin_keys) ok = ConstantTimeEquals(*key, k) || ok;
+  return ok;
+}
+
+namespace {
+
+bool ValidRequestId(const std::string& s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+          c == ':' || c == '/')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+asio::awaitable<HttpResponse> Router::Handle(HttpRequest req) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string* rid = req.Header("X-Request-ID");
+  req.request_id = rid != nullptr && ValidRequestId(*rid) ? *rid : NewUuidV4();
+
+  const auto segs = Split(req.path);
+  const Route* match = nullptr;
+  PathParams params;
+  std::string allow;
+  for (int pass = 0; pass < 2 && match == nullptr; ++pass) {
+    for (const auto& r : routes_) {
+      if (r.literal != (pass == 0) || r.segments.size() != segs.size()) continue;
+      PathParams p;
+      bool ok = true;
+      for (std::size_t i = 0; i < segs.size() && ok; ++i) {
+        const auto& s = r.segments[i];
+        if (s.size() > 1 && s.front() == '{') p[s.substr(1, s.size() - 2)] = segs[i];
+        else ok = s == segs[i];
+      }
+      if (!ok) continue;
+      if (r.method != req.method) {
+        if (allow.find(r.method) == std::string::npos) allow += (allow.empty() ? "" : ", ") + r.method;
+        continue;
+      }
+      match = &r;
+      params = std::move(p);
+      break;
+    }
+    if (!allow.empty() && match == nullptr) break;  // the path exists: 405, not a template match
+  }
+
+  HttpResponse resp;
+  std::string route = match != nullptr ? match->tmpl : "(unmatched)";
+  if (match == nullptr && !allow.empty()) {
+    resp = Problem(405, "method-not-allowed", "Method not allowed",
+                   req.method + " is not allowed on " + req.path);
+    resp.Set("Allow", allow);
+  } else if (match == nullptr) {
+    resp = Problem(404, "not-found", "Not found", "no route for " + req.method + " " + req.path);
+  } else if (match->needs_auth && !Authorized(req.Header("X-Admin-Key"))) {
+    resp = Problem(401, "unauthorized", "Unauthorized",
+                   "send a valid admin key in the X-Admin-Key header");
+    resp.Set("WWW-Authenticate", "X-Admin-Key");
+  } else if (req.method == "POST" && draining_ && draining_()) {
+    if (metrics_ != nullptr) metrics_->jobs_rejected.Increment();
+    resp = Problem(503, "draining", "Shutting down",
+                   "the daemon is draining and accepts no new work; retry shortly");
+    resp.Set("Retry-After", "5");
+  } else {
+    try {
+      resp = co_await match->fn(req, params);
+    } catch (const std::exception& e) {
+      log::Error("handler failed", {{"request_id", req.request_id}, {"route", route},
+                                    {"error", e.what()}});
+      if (metrics_ != nullptr) metrics_->degraded.Add({{"reason", "handler_exception"}}).Increment();
+      resp = Problem(500, "internal", "Internal error", "the request failed inside the daemon");
+    }
+  }
+  resp.Set("X-Request-ID", req.request_id);
+
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  static const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+  std::string method = "OTHER";
+  for (const char* m : kMethods) {
+    if (req.method == m) method = m;
+  }
+  if (metrics_ != nullptr) {
+    metrics_->http_requests
+        .Add({{"route", route}, {"method", method}, {"code", std::to_string(resp.status)}})
+        .Increment();
+    metrics_->http_duration.Add({{"route", route}, {"method", method}}, Metrics::HttpBuckets())
+        .Observe(secs);
+  }
+  if (route != "/metrics" && route != "/healthz" && route != "/readyz") {
+    log::Info("request", {{"request_id", req.request_id},
+                          {"route", route},
+                          {"method", req.method},
+                          {"status", resp.status},
+                          {"duration_ms", static_cast<long>(secs * 1000)}});
+  } else {
+    log::Debug("request", {{"request_id", req.request_id}, {"route", route}, {"status", resp.status}});
+  }
+  co_return resp;
+}
+
+}  // namespace bootstrapd

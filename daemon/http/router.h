@@ -1,0 +1,53 @@
+// Maps (method, path template) to a handler, and does what every route
+// shares: X-Request-ID (taken or generated, echoed), X-Admin-Key auth
+// (constant time, several keys), 404/405 problems, the drain refusal of new
+// work, one JSON access-log line and the http_* metrics with the route
+// template as label. No Beast. Loop thread only.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "daemon/config.h"
+#include "daemon/http/message.h"
+
+namespace bootstrapd {
+
+class Metrics;
+
+using PathParams = std::map<std::string, std::string>;
+using RouteFn = std::function<boost::asio::awaitable<HttpResponse>(HttpRequest, PathParams)>;
+
+class Router {
+ public:
+  Router(const Config& config, Metrics* metrics, std::function<bool()> draining);
+
+  // `tmpl` segments like "{id}" match one non-empty path segment.
+  void Add(std::string method, std::string tmpl, bool needs_auth, RouteFn fn);
+
+  boost::asio::awaitable<HttpResponse> Handle(HttpRequest req);
+
+  // True when `key` is one of the configured admin keys (constant time per key,
+  // every key compared).
+  bool Authorized(const std::string* key) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string tmpl;
+    std::vector<std::string> segments;
+    bool needs_auth;
+    bool literal;
+    RouteFn fn;
+  };
+  static std::vector<std::string> Split(const std::string& path);
+
+  const Config& config_;
+  Metrics* metrics_;
+  std::function<bool()> draining_;
+  std::vector<Route> routes_;
+};
+
+}  // namespace bootstrapd

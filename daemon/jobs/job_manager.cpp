@@ -1,0 +1,448 @@
+#include "daemon/jobs/job_manager.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/metrics/metrics.h"
+#include "daemon/util/ids.h"
+#include "daemon/util/log.h"
+
+namespace bootstrapd {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+struct JobManager::Waiter {
+  explicit Waiter(asio::any_io_executor ex) : timer(ex) {}
+  asio::steady_timer timer;
+  Status status;
+  bool woken = false;
+  void Wake() {
+    woken = true;
+    timer.cancel();
+  }
+};
+
+namespace {
+
+awaitable<void> Sleep(asio::steady_timer* t) {
+  auto [ec] = co_await t->async_wait(asio::as_tuple(asio::use_awaitable));
+  (void)ec;
+}
+
+}  // namespace
+
+JobManager::JobManager(asio::any_io_executor ex, const Config& config, JobStore* store,
+                       Metrics* metrics, const Clock* clock)
+    : ex_(std::move(ex)), config_(config), store_(store), metrics_(metrics), clock_(clock) {}
+
+JobManager::~JobManager() = default;
+
+std::vector<std::string> JobManager::Keys(const Job& j) const {
+  std::vector<std::string> keys;
+  if (!j.username.empty()) keys.push_back("u:" + j.username);
+  if (!j.ns.empty()) keys.push_back("n:" + j.ns);
+  return keys;
+}
+
+Status JobManager::Recover() {
+  std::vector<Tenant> tenants;
+  if (Status s = store_->LoadTenants(&tenants); !s.ok()) return s;
+  for (auto& t : tenants) {
+    user_by_namespace_[t.ns] = t.username;
+    tenants_by_user_[t.username] = std::move(t);
+  }
+  std::int64_t max_seq = 0;
+  if (Status s = store_->MaxSeq(&max_seq); !s.ok()) return s;
+  next_seq_ = max_seq + 1;
+  std::vector<Job> unfinished;
+  if (Status s = store_->LoadUnfinished(&unfinished); !s.ok()) return s;
+  int resumed = 0, requeued = 0;
+  for (auto& j : unfinished) {
+    auto run = std::make_unique<JobRun>();
+    if (j.status == JobStatus::kRunning) {
+      // Steps left "running" were interrupted by the stop; the workflow redoes
+      // them (they are ensure-steps) and knows their earlier attempt was cut.
+      for (auto& step : j.steps) {
+        if (step.value("outcome", "") == "running") step["outcome"] = "interrupted";
+      }
+      ++resumed;
+    } else {
+      ++requeued;
+    }
+    if (j.secret_origin == "generated" && j.stored_secret) run->secret = j.stored_secret;
+    if (j.secret_origin == "default") run->secret = config_.default_password;
+    j.status = JobStatus::kQueued;
+    run->job = std::move(j);
+    Enqueue(std::move(run));
+  }
+  recovered_ = true;
+  if (resumed + requeued > 0) {
+    log::Info("recovered unfinished jobs", {{"queued", requeued}, {"resumed", resumed}});
+  }
+  Schedule();
+  return Status::Ok();
+}
+
+std::optional<Tenant> JobManager::TenantOfUser(const std::string& username) const {
+  auto it = tenants_by_user_.find(username);
+  if (it == tenants_by_user_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Tenant> JobManager::TenantOfNamespace(const std::string& ns) const {
+  auto it = user_by_namespace_.find(ns);
+  if (it == user_by_namespace_.end()) return std::nullopt;
+  return TenantOfUser(it->second);
+}
+
+awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
+  SubmitOutcome out;
+  if (draining_) {
+    metrics_->jobs_rejected.Increment();
+    out.code = SubmitOutcome::Code::kDraining;
+    out.message = "the daemon is shutting down; retry on another instance or after restart";
+    co_return out;
+  }
+  if (pending_.size() >= static_cast<std::size_t>(config_.max_queued_jobs)) {
+    metrics_->jobs_rejected.Increment();
+    out.code = SubmitOutcome::Code::kQueueFull;
+    out.message = std::to_string(pending_.size()) + " jobs are queued (MAX_QUEUED_JOBS=" +
+                  std::to_string(config_.max_queued_jobs) + ")";
+    co_return out;
+  }
+  bool new_binding = false;
+  if (r.bind_tenant) {
+    if (auto t = TenantOfUser(r.username); t && t->ns != r.ns) {
+      out.code = SubmitOutcome::Code::kOwnership;
+      out.message = "username '" + r.username + "' is bound to namespace '" + t->ns + "'";
+      co_return out;
+    }
+    if (auto t = TenantOfNamespace(r.ns); t && t->username != r.username) {
+      out.code = SubmitOutcome::Code::kOwnership;
+      out.message = "namespace '" + r.ns + "' belongs to user '" + t->username + "'";
+      co_return out;
+    }
+    new_binding = !TenantOfUser(r.username).has_value();
+  }
+
+  auto run = std::make_unique<JobRun>();
+  Job& j = run->job;
+  j.id = NewUuidV4();
+  j.seq = next_seq_++;
+  j.kind = r.kind;
+  j.source = r.source;
+  j.status = JobStatus::kQueued;
+  j.username = r.username;
+  j.ns = r.ns;
+  j.inputs = std::move(r.inputs);
+  j.created_at = Now();
+  j.request_id = r.request_id;
+  j.secret_origin = r.secret_origin;
+  if (r.secret_origin == "generated") j.stored_secret = r.secret;
+  run->secret = std::move(r.secret);
+
+  std::vector<StoreWrite> writes(1);
+  writes[0].job = j;
+  Tenant tenant{r.username, r.ns, j.created_at};
+  if (new_binding) {
+    // Reserve at once so that a second request in this same turn sees it.
+    tenants_by_user_[tenant.username] = tenant;
+    user_by_namespace_[tenant.ns] = tenant.username;
+    StoreWrite tw;
+    tw.op = StoreWrite::Op::kPutTenant;
+    tw.tenant = tenant;
+    writes.push_back(std::move(tw));
+  }
+  const std::string id = j.id;
+  const std::int64_t seq = j.seq;
+  // Admit to memory now (so GET sees it and the queue bound holds), schedule
+  // only after the commit: nothing runs that is not durable.
+  const std::vector<std::string> keys = Keys(j);
+  for (const auto& k : keys) key_queues_[k].push_back(id);
+  pending_.push_back(id);
+  active_[id] = std::move(run);
+  UpdateGauges();
+  Status s = co_await Commit(std::move(writes));
+  if (!s.ok()) {
+    if (new_binding) {
+      tenants_by_user_.erase(tenant.username);
+      user_by_namespace_.erase(tenant.ns);
+    }
+    std::erase(pending_, id);
+    for (const auto& k : keys) {
+      std::erase(key_queues_[k], id);
+      if (key_queues_[k].empty()) key_queues_.erase(k);
+    }
+    active_.erase(id);
+    UpdateGauges();
+    metrics_->store_errors.Add({{"op", "submit"}}).Increment();
+    log::Error("job not accepted: store commit failed", {{"error", s.message()}});
+    out.code = SubmitOutcome::Code::kStoreError;
+    out.message = s.message();
+    co_return out;
+  }
+  active_[id]->committed = true;
+  (void)seq;
+  log::Info("job accepted", {{"job_id", id},
+                             {"kind", KindName(r.kind)},
+                             {"source", r.source},
+                             {"request_id", r.request_id}});
+  out.job_id = id;
+  Schedule();
+  co_return out;
+}
+
+void JobManager::Enqueue(std::unique_ptr<JobRun> run) {
+  const std::string id = run->job.id;
+  for (const auto& k : Keys(run->job)) key_queues_[k].push_back(id);
+  run->committed = true;  // loaded from the store
+  pending_.push_back(id);
+  active_[id] = std::move(run);
+  UpdateGauges();
+}
+
+bool JobManager::Runnable(const JobRun& run) const {
+  if (!run.committed) return false;
+  for (const auto& k : Keys(run.job)) {
+    auto it = key_queues_.find(k);
+    if (it == key_queues_.end() || it->second.empty() || it->second.front() != run.job.id) {
+      return false;  // an earlier job of this username or namespace is not done
+    }
+  }
+  return true;
+}
+
+void JobManager::Schedule() {
+  if (draining_ || workflows_ == nullptr) return;
+  const std::size_t limit = static_cast<std::size_t>(config_.max_subproc_concurrency);
+  for (auto it = pending_.begin(); it != pending_.end() && running_ < limit;) {
+    auto a = active_.find(*it);
+    if (a == active_.end()) {
+      it = pending_.erase(it);
+      continue;
+    }
+    if (!Runnable(*a->second)) {
+      ++it;
+      continue;
+    }
+    const std::string id = *it;
+    it = pending_.erase(it);
+    ++running_;
+    asio::co_spawn(ex_, RunJob(this, id), [id](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log::Error("job coroutine failed", {{"job_id", id}, {"error", ex.what()}});
+      }
+    });
+  }
+  UpdateGauges();
+}
+
+awaitable<void> JobManager::RunJob(JobManager* self, std::string id) {
+  JobRun* run = self->active_.at(id).get();
+  Job& j = run->job;
+  j.status = JobStatus::kRunning;
+  if (j.started_at.empty()) j.started_at = self->Now();
+  Status ps = co_await self->Persist(j);
+  (void)ps;  // a failed write is logged by Persist; the job still runs (steps are ensure-steps)
+  log::Info("job started", {{"job_id", id}, {"kind", KindName(j.kind)}});
+
+  RunEnd end = RunEnd::kFailed;
+  try {
+    end = co_await self->workflows_->Run(run);
+  } catch (const std::exception& e) {
+    // A bug, not a CLI failure: fail the job loudly rather than lose it.
+    j.summary = std::string("internal error: ") + e.what();
+    self->metrics_->degraded.Add({{"reason", "workflow_exception"}}).Increment();
+    log::Error("workflow threw", {{"job_id", id}, {"error", e.what()}});
+    end = RunEnd::kFailed;
+  }
+  if (end == RunEnd::kAbandoned || run->abandon) {
+    // Draining: the persisted state stays "running"; the next start resumes it.
+    log::Warn("job left to resume on next start", {{"job_id", id}});
+    self->metrics_->degraded.Add({{"reason", "job_abandoned_on_drain"}}).Increment();
+    self->Finished(id);
+    co_return;
+  }
+  j.status = end == RunEnd::kSucceeded  ? JobStatus::kSucceeded
+             : end == RunEnd::kCanceled ? JobStatus::kCanceled
+                                        : JobStatus::kFailed;
+  j.finished_at = self->Now();
+  // The generated password is kept only while it is still to be returned.
+  if (j.secret_origin == "generated") {
+    const bool created = j.extra.contains("credentials") &&
+                         j.extra["credentials"].value("password_set", false);
+    if (!created) j.stored_secret.reset();
+  }
+  Status s = co_await self->Persist(j);
+  if (!s.ok()) {
+    log::Error("final job state not persisted", {{"job_id", id}, {"error", s.message()}});
+  }
+  self->metrics_->jobs
+      .Add({{"kind", KindName(j.kind)}, {"source", j.source}, {"status", StatusName(j.status)}})
+      .Increment();
+  log::Info("job finished", {{"job_id", id},
+                             {"kind", KindName(j.kind)},
+                             {"status", StatusName(j.status)},
+                             {"summary", j.summary}});
+  self->Finished(id);
+}
+
+void JobManager::Finished(const std::string& id) {
+  auto a = active_.find(id);
+  if (a != active_.end()) {
+    for (const auto& k : Keys(a->second->job)) {
+      auto q = key_queues_.find(k);
+      if (q == key_queues_.end()) continue;
+      std::erase(q->second, id);
+      if (q->second.empty()) key_queues_.erase(q);
+    }
+    active_.erase(a);
+  }
+  --running_;
+  auto range = waiters_.equal_range(id);
+  for (auto it = range.first; it != range.second; ++it) it->second->Wake();
+  waiters_.erase(range.first, range.second);
+  if (idle_) idle_->Wake();
+  Schedule();
+}
+
+void JobManager::UpdateGauges() {
+  metrics_->jobs_queued.Set(static_cast<double>(pending_.size()));
+  metrics_->jobs_running.Set(static_cast<double>(running_));
+}
+
+Status JobManager::GetJob(const std::string& id, Job* out) {
+  if (auto it = active_.find(id); it != active_.end()) {
+    *out = it->second->job;
+    return Status::Ok();
+  }
+  Status s = store_->GetJob(id, out);
+  if (!s.ok() && s.code() != Status::Code::kNotFound) {
+    metrics_->store_errors.Add({{"op", "get"}}).Increment();
+  }
+  return s;
+}
+
+awaitable<Status> JobManager::ReadResult(std::string id, Job* out,
+                                         std::optional<std::string>* password) {
+  Status s = GetJob(id, out);
+  if (!s.ok()) co_return s;
+  if (!IsTerminal(out->status) || !out->stored_secret) co_return Status::Ok();
+  // First successful read of a generated password: wipe it, durably, first.
+  Job wiped = *out;
+  wiped.stored_secret.reset();
+  wiped.extra["credentials"]["password_returned_at"] = Now();
+  std::vector<StoreWrite> writes(1);
+  writes[0].job = wiped;
+  Status c = co_await Commit(std::move(writes));
+  if (!c.ok()) co_return c;
+  *password = out->stored_secret;
+  *out = std::move(wiped);
+  co_return Status::Ok();
+}
+
+awaitable<bool> JobManager::WaitFinished(std::string id, std::chrono::milliseconds max) {
+  Job j;
+  if (!GetJob(id, &j).ok()) co_return false;
+  if (IsTerminal(j.status)) co_return true;
+  if (max.count() <= 0) co_return false;
+  auto w = std::make_shared<Waiter>(ex_);
+  w->timer.expires_after(max);
+  auto pos = waiters_.emplace(id, w);
+  co_await Sleep(&w->timer);
+  if (!w->woken) {
+    // Timed out: drop our registration (Finished() may have erased it already).
+    auto range = waiters_.equal_range(id);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (it->second == w) {
+        waiters_.erase(it);
+        break;
+      }
+    }
+  }
+  (void)pos;
+  Job after;
+  co_return GetJob(id, &after).ok() && IsTerminal(after.status);
+}
+
+awaitable<Status> JobManager::Persist(const Job& job) {
+  std::vector<StoreWrite> writes(1);  // (a braced list here trips GCC 12's coroutines)
+  writes[0].job = job;
+  Status s = co_await Commit(std::move(writes));
+  if (!s.ok()) {
+    metrics_->store_errors.Add({{"op", "persist"}}).Increment();
+    log::Warn("job state not persisted", {{"job_id", job.id}, {"error", s.message()}});
+  }
+  co_return s;
+}
+
+awaitable<Status> JobManager::Commit(std::vector<StoreWrite> writes) {
+  auto w = std::make_shared<Waiter>(ex_);
+  w->timer.expires_at(asio::steady_timer::time_point::max());
+  for (auto& wr : writes) batch_.push_back(std::move(wr));
+  batch_waiters_.push_back(w);
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    // Runs after every handler already queued in this turn: they share the commit.
+    asio::post(ex_, [this] { Flush(); });
+  }
+  co_await Sleep(&w->timer);
+  co_return w->status;
+}
+
+void JobManager::Flush() {
+  flush_posted_ = false;
+  auto writes = std::move(batch_);
+  auto waiters = std::move(batch_waiters_);
+  batch_.clear();
+  batch_waiters_.clear();
+  Status s = store_->Apply(writes);
+  if (!s.ok()) {
+    log::Error("store commit failed", {{"error", s.message()}, {"writes", writes.size()}});
+  }
+  for (auto& w : waiters) {
+    w->status = s;
+    w->Wake();
+  }
+}
+
+void JobManager::BeginDrain() {
+  draining_ = true;
+  log::Info("draining", {{"running", running_}, {"queued", pending_.size()}});
+}
+
+awaitable<void> JobManager::Drain(std::chrono::milliseconds grace) {
+  BeginDrain();
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  bool abandoned = false;
+  while (running_ > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!abandoned && now >= deadline) {
+      abandoned = true;
+      log::Warn("shutdown grace over; terminating running children",
+                {{"running", running_}, {"grace_ms", grace.count()}});
+      for (auto& [id, run] : active_) {
+        run->abandon = true;
+        run->cancel->Cancel();
+      }
+    }
+    idle_ = std::make_shared<Waiter>(ex_);
+    if (abandoned) {
+      idle_->timer.expires_after(std::chrono::milliseconds(200));
+    } else {
+      idle_->timer.expires_at(deadline);
+    }
+    auto w = idle_;
+    co_await Sleep(&w->timer);
+  }
+  idle_.reset();
+}
+
+}  // namespace bootstrapd

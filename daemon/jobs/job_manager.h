@@ -1,0 +1,154 @@
+// Owns the life of every job: admission (queue limit, draining, tenant
+// ownership), durable submission with group commit (every write of one loop
+// turn shares one transaction and one fsync), scheduling in submission order
+// per username/namespace, running through a WorkflowRunner, persisting each
+// step, restart recovery, waiting for completion and draining.
+// Loop thread only.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/config.h"
+#include "daemon/exec/command.h"
+#include "daemon/jobs/job.h"
+#include "daemon/jobs/job_store.h"
+#include "daemon/util/status.h"
+#include "daemon/util/time.h"
+
+namespace bootstrapd {
+
+class Metrics;
+
+// One job while it is in memory (queued or running).
+struct JobRun {
+  Job job;
+  std::optional<std::string> secret;  // the password, when the job has one
+  CancelTokenPtr cancel = std::make_shared<CancelToken>();
+  bool abandon = false;               // draining: stop, leave the job to the next start
+  bool committed = false;             // its row is durable: it may run
+};
+
+enum class RunEnd { kSucceeded, kFailed, kCanceled, kAbandoned };
+
+// Runs the steps of a job (SPEC §3). Sets job.steps, job.summary, job.extra.
+class WorkflowRunner {
+ public:
+  virtual ~WorkflowRunner() = default;
+  virtual boost::asio::awaitable<RunEnd> Run(JobRun* run) = 0;
+};
+
+struct SubmitRequest {
+  JobKind kind = JobKind::kBootstrap;
+  std::string source = "rest";
+  std::string username;
+  std::string ns;
+  nlohmann::json inputs = nlohmann::json::object();  // redacted
+  std::optional<std::string> secret;
+  std::string secret_origin = "none";  // generated | default | request | none
+  std::string request_id;
+  bool bind_tenant = false;  // bootstrap: record username <-> namespace
+};
+
+struct SubmitOutcome {
+  enum class Code { kAccepted, kQueueFull, kDraining, kStoreError, kOwnership };
+  Code code = Code::kAccepted;
+  std::string job_id;
+  std::string message;
+};
+
+class JobManager {
+ public:
+  JobManager(boost::asio::any_io_executor ex, const Config& config, JobStore* store,
+             Metrics* metrics, const Clock* clock);
+  ~JobManager();
+
+  void SetWorkflowRunner(WorkflowRunner* w) { workflows_ = w; }
+
+  // Loads tenants and unfinished jobs, and schedules them: queued jobs run,
+  // running ones resume at their first unfinished step.
+  Status Recover();
+
+  boost::asio::awaitable<SubmitOutcome> Submit(SubmitRequest r);
+
+  // Memory first (active jobs), then the store.
+  Status GetJob(const std::string& id, Job* out);
+
+  // For GET /jobs/{id}/result of a finished job: returns the job and, the first
+  // time only, the generated password, which is then wiped from the store.
+  boost::asio::awaitable<Status> ReadResult(std::string id, Job* out,
+                                            std::optional<std::string>* password);
+
+  // Waits until the job is terminal or `max` passed. True if terminal.
+  boost::asio::awaitable<bool> WaitFinished(std::string id, std::chrono::milliseconds max);
+
+  // Persists the current state of a running job and waits for the commit.
+  boost::asio::awaitable<Status> Persist(const Job& job);
+
+  // Tenant ownership (SPEC §2.1): the owner of a username or a namespace.
+  std::optional<Tenant> TenantOfUser(const std::string& username) const;
+  std::optional<Tenant> TenantOfNamespace(const std::string& ns) const;
+
+  // SIGTERM: refuse new jobs, start no queued job.
+  void BeginDrain();
+  // Waits for running jobs up to `grace`; then abandons the rest (their
+  // children are terminated through their cancel tokens) and waits for them to
+  // unwind. Queued and abandoned jobs resume on the next start.
+  boost::asio::awaitable<void> Drain(std::chrono::milliseconds grace);
+
+  bool draining() const { return draining_; }
+  bool recovered() const { return recovered_; }
+  std::size_t queued() const { return pending_.size(); }
+  std::size_t running() const { return running_; }
+  std::string Now() const { return FormatRfc3339Ms(clock_->Now()); }
+
+  struct Waiter;
+
+ private:
+  boost::asio::awaitable<Status> Commit(std::vector<StoreWrite> writes);
+  void Flush();
+  void Enqueue(std::unique_ptr<JobRun> run);
+  void Schedule();
+  bool Runnable(const JobRun& run) const;
+  static boost::asio::awaitable<void> RunJob(JobManager* self, std::string id);
+  void Finished(const std::string& id);
+  void UpdateGauges();
+  std::vector<std::string> Keys(const Job& j) const;
+
+  boost::asio::any_io_executor ex_;
+  const Config& config_;
+  JobStore* store_;
+  Metrics* metrics_;
+  const Clock* clock_;
+  WorkflowRunner* workflows_ = nullptr;
+
+  std::int64_t next_seq_ = 1;
+  bool draining_ = false;
+  bool recovered_ = false;
+  std::size_t running_ = 0;
+
+  std::unordered_map<std::string, std::unique_ptr<JobRun>> active_;  // queued + running
+  std::deque<std::string> pending_;                                  // queued, by seq
+  std::map<std::string, std::deque<std::string>> key_queues_;        // "u:x"/"n:y" -> ids
+  std::map<std::string, Tenant> tenants_by_user_;
+  std::map<std::string, std::string> user_by_namespace_;
+  std::multimap<std::string, std::shared_ptr<Waiter>> waiters_;      // job id -> waiter
+
+  // Group commit.
+  std::vector<StoreWrite> batch_;
+  std::vector<std::shared_ptr<Waiter>> batch_waiters_;
+  bool flush_posted_ = false;
+  std::shared_ptr<Waiter> idle_;  // woken whenever a job ends (for Drain)
+};
+
+}  // namespace bootstrapd

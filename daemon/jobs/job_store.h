@@ -1,0 +1,52 @@
+// The durable job store seam (leveldb's Env idea): jobs, their steps and the
+// tenants table. SqliteJobStore is the real one; ":memory:" serves as the fake.
+// Loop thread only; every call is a short statement.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/jobs/job.h"
+#include "daemon/util/status.h"
+
+namespace bootstrapd {
+
+// username <-> namespace ownership (SPEC §2.1); never purged by retention.
+struct Tenant {
+  std::string username;
+  std::string ns;
+  std::string created_at;
+};
+
+struct StoreWrite {
+  enum class Op { kUpsertJob, kPutTenant, kDeleteTenant };
+  Op op = Op::kUpsertJob;
+  Job job;        // kUpsertJob
+  Tenant tenant;  // kPutTenant / kDeleteTenant (by username)
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+  // Applies every write in one transaction (group commit: one fsync for all).
+  // On failure nothing of the batch is kept.
+  virtual Status Apply(const std::vector<StoreWrite>& batch) = 0;
+  virtual Status GetJob(const std::string& id, Job* out) = 0;  // kNotFound if absent
+  // Jobs in state queued or running, in submission order.
+  virtual Status LoadUnfinished(std::vector<Job>* out) = 0;
+  virtual Status LoadTenants(std::vector<Tenant>* out) = 0;
+  virtual Status MaxSeq(std::int64_t* out) = 0;
+  // A cheap read that proves the database answers (for /readyz).
+  virtual Status Ping() = 0;
+};
+using JobStorePtr = std::unique_ptr<JobStore>;
+
+// Opens (creating if needed) the SQLite database at `path` in WAL mode with
+// synchronous=FULL, takes an exclusive lock file beside it (one daemon per
+// database), and migrates the schema. On error returns nullptr and sets *error
+// to a message naming the file.
+JobStorePtr OpenSqliteJobStore(const std::string& path, std::string* error);
+
+}  // namespace bootstrapd

@@ -1,0 +1,381 @@
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "daemon/jobs/job_store.h"
+
+namespace bootstrapd {
+namespace {
+
+// Schema migrations: entry i moves user_version i to i+1. Append only.
+const char* const kMigrations[] = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE jobs(
+  id            TEXT PRIMARY KEY,
+  seq           INTEGER NOT NULL UNIQUE,
+  kind          TEXT NOT NULL,
+  source        TEXT NOT NULL,
+  status        TEXT NOT NULL,
+  username      TEXT NOT NULL,
+  namespace     TEXT NOT NULL,
+  inputs        TEXT NOT NULL,
+  steps         TEXT NOT NULL,
+  created_at    TEXT NOT NULL,
+  started_at    TEXT NOT NULL,
+  finished_at   TEXT NOT NULL,
+  summary       TEXT NOT NULL,
+  request_id    TEXT NOT NULL,
+  secret        TEXT,
+  secret_origin TEXT NOT NULL,
+  extra         TEXT NOT NULL
+);
+CREATE INDEX jobs_unfinished ON jobs(status, seq);
+CREATE TABLE tenants(
+  username   TEXT PRIMARY KEY,
+  namespace  TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+)sql",
+};
+
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(s_); }
+  bool Prepare(sqlite3* db, const char* sql) { return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) == SQLITE_OK; }
+  sqlite3_stmt* get() { return s_; }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+void BindText(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+std::string ColText(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(t),
+                                                    sqlite3_column_bytes(s, i));
+}
+
+nlohmann::json ParseOr(const std::string& text, nlohmann::json fallback) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_discarded() ? fallback : j;
+}
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+constexpr const char* kJobColumns =
+    "id, seq, kind, source, status, username, namespace, inputs, steps, created_at, started_at, "
+    "finished_at, summary, request_id, secret, secret_origin, extra";
+
+class SqliteJobStore final : public JobStore {
+ public:
+  SqliteJobStore(sqlite3* db, int lock_fd, std::string path)
+      : db_(db), lock_fd_(lock_fd), path_(std::move(path)) {}
+  ~SqliteJobStore() override {
+    // close_v2 defers the close until the member statements are finalized.
+    sqlite3_close_v2(db_);
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+  }
+
+  bool PrepareAll(std::string* error) {
+    const std::string upsert = std::string("INSERT INTO jobs(") + kJobColumns +
+        ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17) "
+        "ON CONFLICT(id) DO UPDATE SET status=excluded.status, inputs=excluded.inputs, "
+        "steps=excluded.steps, started_at=excluded.started_at, finished_at=excluded.finished_at, "
+        "summary=excluded.summary, secret=excluded.secret, secret_origin=excluded.secret_origin, "
+        "extra=excluded.extra";
+    const std::string get = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id=?1";
+    if (!upsert_.Prepare(db_, upsert.c_str()) || !get_.Prepare(db_, get.c_str()) ||
+        !put_tenant_.Prepare(db_,
+                             "INSERT INTO tenants(username, namespace, created_at) VALUES(?1,?2,?3) "
+                             "ON CONFLICT(username) DO UPDATE SET namespace=excluded.namespace") ||
+        !del_tenant_.Prepare(db_, "DELETE FROM tenants WHERE username=?1") ||
+        !begin_.Prepare(db_, "BEGIN IMMEDIATE") || !commit_.Prepare(db_, "COMMIT") ||
+        !rollback_.Prepare(db_, "ROLLBACK")) {
+      *error = path_ + ": cannot prepare statements: " + sqlite3_errmsg(db_);
+      return false;
+    }
+    return true;
+  }
+
+  Status Apply(const std::vector<StoreWrite>& batch) override {
+    if (batch.empty()) return Status::Ok();
+    if (Status s = Step(begin_, "begin"); !s.ok()) return s;
+    for (const auto& w : batch) {
+      Status s = ApplyOne(w);
+      if (!s.ok()) {
+        Step(rollback_, "rollback");
+        return s;
+      }
+    }
+    Status s = Step(commit_, "commit");
+    if (!s.ok()) {
+      if (!sqlite3_get_autocommit(db_)) Step(rollback_, "rollback");
+      return s;
+    }
+    return Status::Ok();
+  }
+
+  Status GetJob(const std::string& id, Job* out) override {
+    get_.Reset();
+    BindText(get_.get(), 1, id);
+    const int rc = sqlite3_step(get_.get());
+    if (rc == SQLITE_DONE) {
+      get_.Reset();
+      return Status::NotFound("no job " + id);
+    }
+    if (rc != SQLITE_ROW) return Error("get job", rc, &get_);
+    *out = ReadJob(get_.get());
+    get_.Reset();
+    return Status::Ok();
+  }
+
+  Status LoadUnfinished(std::vector<Job>* out) override {
+    const std::string sql = std::string("SELECT ") + kJobColumns +
+                            " FROM jobs WHERE status IN ('queued','running') ORDER BY seq";
+    Stmt st;
+    if (!st.Prepare(db_, sql.c_str())) return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out->push_back(ReadJob(st.get()));
+    if (rc != SQLITE_DONE) return Error("load unfinished", rc, nullptr);
+    return Status::Ok();
+  }
+
+  Status LoadTenants(std::vector<Tenant>* out) override {
+    Stmt st;
+    if (!st.Prepare(db_, "SELECT username, namespace, created_at FROM tenants")) {
+      return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
+    }
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      out->push_back({ColText(st.get(), 0), ColText(st.get(), 1), ColText(st.get(), 2)});
+    }
+    if (rc != SQLITE_DONE) return Error("load tenants", rc, nullptr);
+    return Status::Ok();
+  }
+
+  Status MaxSeq(std::int64_t* out) override {
+    Stmt st;
+    if (!st.Prepare(db_, "SELECT COALESCE(MAX(seq), 0) FROM jobs")) {
+      return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
+    }
+    if (sqlite3_step(st.get()) != SQLITE_ROW) return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
+    *out = sqlite3_column_int64(st.get(), 0);
+    return Status::Ok();
+  }
+
+  Status Ping() override {
+    Stmt st;
+    if (!st.Prepare(db_, "SELECT 1")) return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
+    const int rc = sqlite3_step(st.get());
+    if (rc != SQLITE_ROW) return Error("ping", rc, nullptr);
+    return Status::Ok();
+  }
+
+ private:
+  Status ApplyOne(const StoreWrite& w) {
+    switch (w.op) {
+      case StoreWrite::Op::kUpsertJob: {
+        const Job& j = w.job;
+        upsert_.Reset();
+        sqlite3_stmt* s = upsert_.get();
+        BindText(s, 1, j.id);
+        sqlite3_bind_int64(s, 2, j.seq);
+        BindText(s, 3, KindName(j.kind));
+        BindText(s, 4, j.source);
+        BindText(s, 5, StatusName(j.status));
+        BindText(s, 6, j.username);
+        BindText(s, 7, j.ns);
+        BindText(s, 8, Dump(j.inputs));
+        BindText(s, 9, Dump(j.steps));
+        BindText(s, 10, j.created_at);
+        BindText(s, 11, j.started_at);
+        BindText(s, 12, j.finished_at);
+        BindText(s, 13, j.summary);
+        BindText(s, 14, j.request_id);
+        if (j.stored_secret) BindText(s, 15, *j.stored_secret);
+        else sqlite3_bind_null(s, 15);
+        BindText(s, 16, j.secret_origin);
+        BindText(s, 17, Dump(j.extra));
+        return Step(upsert_, "upsert job");
+      }
+      case StoreWrite::Op::kPutTenant:
+        put_tenant_.Reset();
+        BindText(put_tenant_.get(), 1, w.tenant.username);
+        BindText(put_tenant_.get(), 2, w.tenant.ns);
+        BindText(put_tenant_.get(), 3, w.tenant.created_at);
+        return Step(put_tenant_, "put tenant");
+      case StoreWrite::Op::kDeleteTenant:
+        del_tenant_.Reset();
+        BindText(del_tenant_.get(), 1, w.tenant.username);
+        return Step(del_tenant_, "delete tenant");
+    }
+    return Status::Invalid("unknown store write");
+  }
+
+  Status Step(Stmt& st, const char* what) {
+    const int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+      sqlite3_reset(st.get());
+      return Status::Ok();
+    }
+    return Error(what, rc, &st);
+  }
+
+  Status Error(const char* what, int rc, Stmt* st) {
+    std::string msg = path_ + ": " + what + ": " + sqlite3_errmsg(db_);
+    if (st != nullptr) sqlite3_reset(st->get());
+    const int primary = rc & 0xFF;
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::Busy(msg);
+    if (primary == SQLITE_FULL) return Status::Io(msg + " (disk full)");
+    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) return Status::Corrupt(msg);
+    return Status::Io(msg);
+  }
+
+  static Job ReadJob(sqlite3_stmt* s) {
+    Job j;
+    j.id = ColText(s, 0);
+    j.seq = sqlite3_column_int64(s, 1);
+    j.kind = ParseKind(ColText(s, 2)).value_or(JobKind::kBootstrap);
+    j.source = ColText(s, 3);
+    j.status = ParseStatus(ColText(s, 4)).value_or(JobStatus::kFailed);
+    j.username = ColText(s, 5);
+    j.ns = ColText(s, 6);
+    j.inputs = ParseOr(ColText(s, 7), nlohmann::json::object());
+    j.steps = ParseOr(ColText(s, 8), nlohmann::json::array());
+    j.created_at = ColText(s, 9);
+    j.started_at = ColText(s, 10);
+    j.finished_at = ColText(s, 11);
+    j.summary = ColText(s, 12);
+    j.request_id = ColText(s, 13);
+    if (sqlite3_column_type(s, 14) != SQLITE_NULL) j.stored_secret = ColText(s, 14);
+    j.secret_origin = ColText(s, 15);
+    j.extra = ParseOr(ColText(s, 16), nlohmann::json::object());
+    return j;
+  }
+
+  sqlite3* db_;
+  int lock_fd_;
+  std::string path_;
+  Stmt upsert_, get_, put_tenant_, del_tenant_, begin_, commit_, rollback_;
+};
+
+bool Exec(sqlite3* db, const char* sql, const std::string& path, std::string* error) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    *error = path + ": " + (msg != nullptr ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+JobStorePtr OpenSqliteJobStore(const std::string& path, std::string* error) {
+  const bool memory = path == ":memory:";
+  int lock_fd = -1;
+  if (!memory) {
+    std::error_code ec;
+    const auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      *error = "JOB_DB_PATH: cannot create directory " + dir.string() + ": " + ec.message();
+      return nullptr;
+    }
+    const std::string lock_path = path + ".lock";
+    lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0) {
+      *error = "JOB_DB_PATH: cannot open lock file " + lock_path + ": " + std::strerror(errno);
+      return nullptr;
+    }
+    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      *error = "JOB_DB_PATH: " + path + " is in use by another everest-bootstrapd (lock " +
+               lock_path + " is held)";
+      ::close(lock_fd);
+      return nullptr;
+    }
+  }
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    *error = "JOB_DB_PATH: cannot open " + path + ": " +
+             (db != nullptr ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close_v2(db);
+    if (lock_fd >= 0) ::close(lock_fd);
+    return nullptr;
+  }
+  auto fail = [&](const std::string& why) -> JobStorePtr {
+    *error = "JOB_DB_PATH: " + why;
+    sqlite3_close_v2(db);
+    if (lock_fd >= 0) ::close(lock_fd);
+    return nullptr;
+  };
+  sqlite3_busy_timeout(db, 2000);
+  std::string err;
+  // journal_mode answers with the mode in force; anything but wal is an error
+  // (for example a read-only directory that cannot hold the -wal file).
+  {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, nullptr) != SQLITE_OK) {
+      return fail(path + ": " + sqlite3_errmsg(db));
+    }
+    const int rc = sqlite3_step(st);
+    std::string mode = rc == SQLITE_ROW ? ColText(st, 0) : "";
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) return fail(path + ": " + sqlite3_errmsg(db));
+    if (!memory && mode != "wal") return fail(path + ": cannot enable WAL (mode " + mode + ")");
+  }
+  if (!Exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", path, &err)) return fail(err);
+  int version = 0;
+  {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+      std::string m = sqlite3_errmsg(db);
+      sqlite3_finalize(st);
+      return fail(path + ": " + m);
+    }
+    version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  const int latest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
+  if (version > latest) {
+    return fail(path + ": schema version " + std::to_string(version) +
+                " is newer than this daemon understands (" + std::to_string(latest) + ")");
+  }
+  for (int v = version; v < latest; ++v) {
+    const std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
+                            "PRAGMA user_version=" + std::to_string(v + 1) + ";COMMIT;";
+    if (!Exec(db, sql.c_str(), path, &err)) {
+      Exec(db, "ROLLBACK", path, &err);
+      return fail("migration to schema version " + std::to_string(v + 1) + " failed: " + err);
+    }
+  }
+  auto store = std::make_unique<SqliteJobStore>(db, lock_fd, path);
+  if (!store->PrepareAll(&err)) {
+    *error = "JOB_DB_PATH: " + err;
+    return nullptr;  // the store's destructor closes db and the lock
+  }
+  return store;
+}
+
+}  // namespace bootstrapd

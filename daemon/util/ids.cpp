@@ -1,0 +1,105 @@
+#include "daemon/util/ids.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+
+namespace bootstrapd {
+namespace {
+
+void RandomBytes(unsigned char* out, std::size_t n) {
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) {
+    throw std::runtime_error("RAND_bytes failed");  // no entropy: cannot continue
+  }
+}
+
+std::string FormatUuid(const unsigned char* b) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s;
+  s.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+    s.push_back(kHex[b[i] >> 4]);
+    s.push_back(kHex[b[i] & 0xF]);
+  }
+  return s;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string NewUuidV4() {
+  std::array<unsigned char, 16> b{};
+  RandomBytes(b.data(), b.size());
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+  return FormatUuid(b.data());
+}
+
+bool IsUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return false;
+    } else if (HexValue(s[i]) < 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string UuidV5(std::string_view ns_uuid, std::string_view name) {
+  std::array<unsigned char, 16> ns{};
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < ns_uuid.size() && j < 16; ++i) {
+    if (ns_uuid[i] == '-') continue;
+    if (i + 1 >= ns_uuid.size()) break;
+    ns[j++] = static_cast<unsigned char>(HexValue(ns_uuid[i]) * 16 + HexValue(ns_uuid[i + 1]));
+    ++i;
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha1(), nullptr);
+  EVP_DigestUpdate(ctx, ns.data(), ns.size());
+  EVP_DigestUpdate(ctx, name.data(), name.size());
+  EVP_DigestFinal_ex(ctx, digest, &len);
+  EVP_MD_CTX_free(ctx);
+  digest[6] = static_cast<unsigned char>((digest[6] & 0x0F) | 0x50);
+  digest[8] = static_cast<unsigned char>((digest[8] & 0x3F) | 0x80);
+  return FormatUuid(digest);
+}
+
+std::string RandomString(std::size_t length, std::string_view alphabet) {
+  std::string out;
+  out.reserve(length);
+  const unsigned limit = 256 - (256 % alphabet.size());
+  unsigned char buf[64];
+  while (out.size() < length) {
+    RandomBytes(buf, sizeof buf);
+    for (unsigned char c : buf) {
+      if (c >= limit) continue;
+      out.push_back(alphabet[c % alphabet.size()]);
+      if (out.size() == length) break;
+    }
+  }
+  return out;
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace bootstrapd

@@ -1,0 +1,40 @@
+// Structured logging: one JSON object per line on stdout ({"ts","level","msg",
+// ...fields}), through an asynchronous spdlog logger so a slow stdout never
+// blocks the loop (the oldest lines are dropped instead, and counted).
+// Any thread. Never pass secrets in fields.
+#pragma once
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace bootstrapd::log {
+
+enum class Level { kDebug, kInfo, kWarn, kError };
+
+// Parses "debug|info|warn|warning|error" (case-insensitive); false otherwise.
+bool ParseLevel(std::string_view s, Level* out);
+
+// Starts the logger. Safe to call more than once (later calls set the level).
+void Init(Level level);
+
+// Flushes and stops the async logger (call at exit).
+void Shutdown();
+
+bool Enabled(Level level);
+void Write(Level level, std::string_view msg, const nlohmann::json& fields);
+
+inline void Debug(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+  if (Enabled(Level::kDebug)) Write(Level::kDebug, m, f);
+}
+inline void Info(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+  Write(Level::kInfo, m, f);
+}
+inline void Warn(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+  Write(Level::kWarn, m, f);
+}
+inline void Error(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+  Write(Level::kError, m, f);
+}
+
+}  // namespace bootstrapd::log

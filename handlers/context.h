@@ -1,0 +1,54 @@
+// What the handlers reach: the configuration and the daemon's parts, by
+// interface. Owned by App; handlers hold a pointer. Loop thread only.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "daemon/config.h"
+#include "daemon/domain/requests.h"
+#include "daemon/exec/executor.h"
+#include "daemon/http/message.h"
+#include "daemon/http/router.h"
+#include "daemon/jobs/job_manager.h"
+#include "daemon/jobs/job_store.h"
+
+namespace bootstrapd {
+
+class Metrics;
+
+struct AppContext {
+  const Config* config = nullptr;
+  Metrics* metrics = nullptr;
+  JobStore* store = nullptr;
+  JobManager* jobs = nullptr;
+  Executor* executor = nullptr;
+  std::string path_env;          // the daemon's PATH, for finding the CLIs
+  bool listening = false;        // set once the listener is bound
+};
+
+// Registers every route of SPEC §2 that this build serves.
+void RegisterRoutes(Router* router, AppContext* ctx);
+
+// --- shared by the handlers (handlers/common.cpp) ---
+
+// Parses a JSON request body with the depth limit; on failure returns the
+// problem response to send (400 for malformed JSON or too deep).
+std::optional<HttpResponse> ParseJsonBody(const HttpRequest& req, nlohmann::json* out);
+
+// The 422 problem for field errors.
+HttpResponse ValidationProblem(const std::vector<FieldError>& errors);
+
+// RFC 7240 Prefer: respond-async and wait=N.
+struct Preference {
+  bool respond_async = false;
+  std::optional<int> wait_s;
+};
+Preference ParsePrefer(const HttpRequest& req);
+
+// Answers for a job per SPEC §2: 202 {"job_id","status_url"} + Location when
+// it is still running; for a finished job 200 {"job_id","overall_status",
+// "steps","summary"}, 502 problem (failed) or 409 problem (canceled).
+HttpResponse JobAnswer(AppContext* ctx, const std::string& job_id);
+
+}  // namespace bootstrapd
