@@ -58,14 +58,14 @@ class Reader {
   }
 
   bool Int(const char* name, long min, long max, int* out) {
-    long v;
+    long v = *out;
     if (!Long(name, min, max, &v)) return false;
     *out = static_cast<int>(v);
     return true;
   }
 
   bool Size(const char* name, long min, long max, std::size_t* out) {
-    long v;
+    long v = static_cast<long>(*out);
     if (!Long(name, min, max, &v)) return false;
     *out = static_cast<std::size_t>(v);
     return true;

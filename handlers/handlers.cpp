@@ -112,7 +112,7 @@ awaitable<HttpResponse> GetJobResult(AppContext* ctx, HttpRequest, PathParams p)
   if (!IsTerminal(j.status)) {
     co_return Problem(409, "job-not-finished", "Job not finished",
                       std::string("the job is ") + StatusName(j.status) + "; poll /jobs/" + id,
-                      {{"job_id", id}, {"status", StatusName(j.status)}});
+                      {{"job_id", id}, {"job_status", StatusName(j.status)}});
   }
   json v = ResultView(j);
   if (password) {

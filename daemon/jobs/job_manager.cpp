@@ -343,6 +343,12 @@ awaitable<Status> JobManager::ReadResult(std::string id, Job* out,
   writes[0].job = wiped;
   Status c = co_await Commit(std::move(writes));
   if (!c.ok()) co_return c;
+  // Earlier versions of the row (with the password) live on in the WAL.
+  if (Status k = store_->Checkpoint(); !k.ok()) {
+    metrics_->degraded.Add({{"reason", "wipe_checkpoint_failed"}}).Increment();
+    log::Warn("checkpoint after password wipe failed; retried at the next wipe",
+              {{"job_id", id}, {"error", k.message()}});
+  }
   *password = out->stored_secret;
   *out = std::move(wiped);
   co_return Status::Ok();

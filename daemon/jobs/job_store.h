@@ -38,6 +38,9 @@ class JobStore {
   virtual Status LoadUnfinished(std::vector<Job>* out) = 0;
   virtual Status LoadTenants(std::vector<Tenant>* out) = 0;
   virtual Status MaxSeq(std::int64_t* out) = 0;
+  // Copies the WAL into the database and truncates it, so that overwritten
+  // rows (a wiped password) leave no copy on disk. Pages are secure-deleted.
+  virtual Status Checkpoint() = 0;
   // A cheap read that proves the database answers (for /readyz).
   virtual Status Ping() = 0;
 };

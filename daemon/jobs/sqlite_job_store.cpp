@@ -182,6 +182,13 @@ class SqliteJobStore final : public JobStore {
     return Status::Ok();
   }
 
+  Status Checkpoint() override {
+    int log = 0, done = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    if (rc != SQLITE_OK) return Error("checkpoint", rc, nullptr);
+    return Status::Ok();
+  }
+
   Status Ping() override {
     Stmt st;
     if (!st.Prepare(db_, "SELECT 1")) return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
@@ -344,7 +351,7 @@ JobStorePtr OpenSqliteJobStore(const std::string& path, std::string* error) {
     if (rc != SQLITE_ROW) return fail(path + ": " + sqlite3_errmsg(db));
     if (!memory && mode != "wal") return fail(path + ": cannot enable WAL (mode " + mode + ")");
   }
-  if (!Exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", path, &err)) return fail(err);
+  if (!Exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;", path, &err)) return fail(err);
   int version = 0;
   {
     sqlite3_stmt* st = nullptr;

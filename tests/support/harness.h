@@ -1,0 +1,96 @@
+// Test harness: the real daemon binary as a child process against the fake
+// CLIs, and a small blocking HTTP/1.1 client over loopback.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace testing {
+
+// A fresh temporary directory, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  nlohmann::json Json() const;
+  std::string Header(const std::string& lower_name) const;
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// One request on a new connection ("Connection: close"). status 0 = transport error.
+Response Http(std::uint16_t port, const std::string& method, const std::string& target,
+              const std::string& body = "", const Headers& headers = {});
+
+// Sends raw bytes and returns everything the server sends until it closes or
+// `timeout_ms` passes.
+std::string RawExchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 5000);
+
+// Path of the fake CLIs folder in the source tree.
+std::string FakesDir();
+
+// Runs a command line through /bin/sh (test setup only); returns its exit status.
+int Shell(const std::string& cmd);
+
+// Runs a command line through /bin/sh and returns its stdout.
+std::string Capture(const std::string& cmd);
+
+// Users in the simulated cluster's accounts Secret (via the fake everestctl).
+std::vector<std::string> FakeAccounts(const std::string& dir);
+// The simulated everest-rbac policy.csv.
+std::string FakePolicy(const std::string& dir);
+
+// The simulated cluster (fake-cluster.json) and the fakes' call log.
+nlohmann::json FakeState(const std::string& dir);
+std::vector<nlohmann::json> FakeCalls(const std::string& dir);
+
+class Daemon {
+ public:
+  // `dir` holds the kubeconfig, the fake cluster and the job database.
+  Daemon(std::string dir, std::map<std::string, std::string> env = {});
+  ~Daemon();
+
+  // Starts the binary and waits (up to 15 s) for its "listening" log line.
+  bool Start(std::string* error);
+  void Kill9();
+  // SIGTERM and wait; returns the exit status (or -1).
+  int Terminate(int timeout_ms = 30000);
+  bool Running();
+
+  std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string Log() const;
+  const std::string& dir() const { return dir_; }
+  static constexpr const char* kKey = "test-admin-key-1";
+
+  Response Get(const std::string& target, const Headers& h = {});
+  Response Post(const std::string& target, const std::string& body, const Headers& h = {});
+  // Polls GET /jobs/{id} until a terminal status (or timeout); returns the view.
+  nlohmann::json WaitJob(const std::string& id, int timeout_ms = 60000);
+
+ private:
+  std::string dir_;
+  std::map<std::string, std::string> env_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  int starts_ = 0;
+};
+
+}  // namespace testing
