@@ -154,15 +154,9 @@ awaitable<void> Session(std::shared_ptr<HttpServer::State> st, tcp::socket socke
                              NewUuidV4()),
             11);
       } else if (ec == beast::error::timeout) {
-        if (parser.is_header_done() || buffer.size() > 0) {
-          CountTransportError(st.get(), 408);
-          co_await WriteAndClose(&stream,
-                                 TransportProblem(408, "request-timeout", "Request timeout",
-                                                  "the request was not received within "
-                                                  "HTTP_READ_TIMEOUT_SECONDS",
-                                                  NewUuidV4()),
-                                 ver);
-        }
+        // beast::tcp_stream closes the socket at its deadline: nothing can be
+        // answered; the slow client is simply cut off.
+        CountTransportError(st.get(), 408);
       } else if (ec == http::error::end_of_stream || ec == asio::error::eof ||
                  ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
                  ec == asio::error::bad_descriptor) {

@@ -410,7 +410,10 @@ void JobManager::Flush() {
   batch_.clear();
   batch_waiters_.clear();
   Status s = store_->Apply(writes);
-  if (!s.ok()) {
+  if (s.ok()) {
+    metrics_->store_commits.Increment();
+    metrics_->store_writes.Increment(static_cast<double>(writes.size()));
+  } else {
     log::Error("store commit failed", {{"error", s.message()}, {"writes", writes.size()}});
   }
   for (auto& w : waiters) {

@@ -77,7 +77,17 @@ Metrics::Metrics()
                       .Name(Name("log_lines_dropped_total"))
                       .Help("Log lines dropped because stdout was too slow")
                       .Register(*registry_)
-                      .Add({})) {}
+                      .Add({})),
+      store_commits(prometheus::BuildCounter()
+                        .Name(Name("store_commits_total"))
+                        .Help("Job store transactions committed (one fsync each)")
+                        .Register(*registry_)
+                        .Add({})),
+      store_writes(prometheus::BuildCounter()
+                       .Name(Name("store_writes_total"))
+                       .Help("Rows written by those transactions (group commit)")
+                       .Register(*registry_)
+                       .Add({})) {}
 
 std::string Metrics::Serialize() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());

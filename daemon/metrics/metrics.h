@@ -36,6 +36,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& store_errors;         // {op}
   prometheus::Family<prometheus::Counter>& degraded;             // {reason}
   prometheus::Counter& log_dropped;
+  prometheus::Counter& store_commits;  // transactions (one fsync each)
+  prometheus::Counter& store_writes;   // rows written by them (group commit: writes >= commits)
 
   static const prometheus::Histogram::BucketBoundaries& HttpBuckets();
   static const prometheus::Histogram::BucketBoundaries& CliBuckets();

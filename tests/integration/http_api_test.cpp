@@ -316,7 +316,18 @@ TEST_CASE("20 concurrent bootstraps keep every account and every RBAC line", "[h
   }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  WARN("20 concurrent bootstraps finished in " << secs << " s");
+  const std::string metrics = d.Get("/metrics").body;
+  auto value = [&](const std::string& name) {
+    const auto at = metrics.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::atof(metrics.c_str() + at + name.size() + 2);
+  };
+  WARN("20 concurrent bootstraps finished in " << secs << " s; store: "
+                                                << value("everest_bootstrapd_store_writes_total")
+                                                << " row writes in "
+                                                << value("everest_bootstrapd_store_commits_total")
+                                                << " commits");
+  CHECK(value("everest_bootstrapd_store_commits_total") <= value("everest_bootstrapd_store_writes_total"));
+  CHECK(value("everest_bootstrapd_store_commits_total") > 0);
   auto accounts = testing::FakeAccounts(dir.path());
   CHECK(accounts.size() == n + 1);
   const std::string policy = testing::FakePolicy(dir.path());

@@ -132,6 +132,31 @@ Response Http(std::uint16_t port, const std::string& method, const std::string& 
   return r;
 }
 
+Conn::Conn(std::uint16_t port) : fd_(Connect(port)) {}
+
+Conn::~Conn() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Response Conn::Get(const std::string& target) {
+  if (fd_ < 0 || !SendAll(fd_, "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n")) return {};
+  std::string raw;
+  char buf[4096];
+  for (;;) {
+    const auto end = raw.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      Response head = ParseResponse(raw);
+      const std::size_t want = end + 4 + std::strtoul(head.Header("content-length").c_str(), nullptr, 10);
+      if (raw.size() >= want) return ParseResponse(raw.substr(0, want));
+    }
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) return {};
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return {};
+    raw.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
 std::string RawExchange(std::uint16_t port, const std::string& bytes, int timeout_ms) {
   const int fd = Connect(port);
   if (fd < 0) return "";
@@ -281,6 +306,15 @@ void Daemon::Kill9() {
 int Daemon::Terminate(int timeout_ms) {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
+  return Wait(timeout_ms);
+}
+
+void Daemon::Signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+int Daemon::Wait(int timeout_ms) {
+  if (pid_ <= 0) return -1;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
     int st;

@@ -43,6 +43,18 @@ Response Http(std::uint16_t port, const std::string& method, const std::string& 
 // `timeout_ms` passes.
 std::string RawExchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 5000);
 
+// A kept-alive connection: one request, one response at a time.
+class Conn {
+ public:
+  explicit Conn(std::uint16_t port);
+  ~Conn();
+  bool ok() const { return fd_ >= 0; }
+  Response Get(const std::string& target);
+
+ private:
+  int fd_ = -1;
+};
+
 // Path of the fake CLIs folder in the source tree.
 std::string FakesDir();
 
@@ -72,6 +84,9 @@ class Daemon {
   void Kill9();
   // SIGTERM and wait; returns the exit status (or -1).
   int Terminate(int timeout_ms = 30000);
+  void Signal(int sig);
+  // Waits for the process to exit; returns the exit status (or -1 on timeout).
+  int Wait(int timeout_ms = 30000);
   bool Running();
 
   std::uint16_t port() const { return port_; }
