@@ -18,15 +18,7 @@ namespace bootstrapd {
 namespace {
 
 constexpr std::string_view kBlanks = " \t\r\v\f";
-
-std::string_view Trim(std::string_view s) {
-  const std::size_t b = s.find_first_not_of(kBlanks);
-  if (b == std::string_view::npos) return {};
-  const std::size_t e = s.find_last_not_of(kBlanks);
-  return s.substr(b, e - b + 1);
-}
-
-bool IsBlank(std::string_view s) { return s.find_first_not_of(kBlanks) == std::string_view::npos; }
+std::string_view Trim(std::string_view s) { return TrimBlanks(s); }
 
 std::string Upper(std::string_view s) {
   std::string out(s);

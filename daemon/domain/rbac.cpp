@@ -1,5 +1,6 @@
 // Everest Casbin policy: a tenant's role block and line-preserving merges.
 #include "daemon/domain/rbac.h"
+#include "daemon/domain/text.h"
 
 #include <string>
 #include <string_view>
@@ -8,16 +9,7 @@
 namespace bootstrapd {
 namespace {
 
-constexpr std::string_view kBlanks = " \t\r\v\f";
-
-std::string_view Trim(std::string_view s) {
-  const std::size_t b = s.find_first_not_of(kBlanks);
-  if (b == std::string_view::npos) return {};
-  const std::size_t e = s.find_last_not_of(kBlanks);
-  return s.substr(b, e - b + 1);
-}
-
-bool IsBlank(std::string_view s) { return s.find_first_not_of(kBlanks) == std::string_view::npos; }
+std::string_view Trim(std::string_view s) { return TrimBlanks(s); }
 
 // Comma-separated fields, each trimmed of blanks.
 std::vector<std::string_view> Fields(std::string_view line) {

@@ -206,4 +206,14 @@ std::string Tail(std::string_view text, std::size_t max_lines, std::size_t max_b
   return joined.substr(start);
 }
 
+std::string_view TrimBlanks(std::string_view s) {
+  constexpr std::string_view kBlanks = " \t\r\v\f";
+  const std::size_t b = s.find_first_not_of(kBlanks);
+  if (b == std::string_view::npos) return {};
+  const std::size_t e = s.find_last_not_of(kBlanks);
+  return s.substr(b, e - b + 1);
+}
+
+bool IsBlank(std::string_view s) { return TrimBlanks(s).empty(); }
+
 }  // namespace bootstrapd

@@ -27,6 +27,12 @@ std::string CapUtf8(std::string_view in, std::size_t cap, bool* truncated = null
 // StripAnsi, then SanitizeUtf8, then CapUtf8: the one call the runner uses.
 std::string CleanOutput(std::string_view raw, std::size_t cap, bool* truncated = nullptr);
 
+// `s` without leading and trailing blanks (space, \t, \r, \v, \f).
+std::string_view TrimBlanks(std::string_view s);
+
+// True when `s` holds only blanks (or nothing).
+bool IsBlank(std::string_view s);
+
 // The last `max_lines` non-empty lines of `text` (for "detail": "<stderr tail>"),
 // at most `max_bytes` bytes, cut on a code-point boundary from the front.
 std::string Tail(std::string_view text, std::size_t max_lines = 20, std::size_t max_bytes = 4096);

@@ -16,12 +16,6 @@ using json = nlohmann::json;
 
 namespace {
 
-#define START(d)                       \
-  do {                                 \
-    std::string err_;                  \
-    INFO(err_);                        \
-    REQUIRE((d).Start(&err_));         \
-  } while (0)
 
 bool IsProblem(const Response& r, int status) {
   const json j = r.Json();

@@ -16,12 +16,6 @@ using json = nlohmann::json;
 
 namespace {
 
-#define START(d)               \
-  do {                         \
-    std::string err_;          \
-    INFO(err_);                \
-    REQUIRE((d).Start(&err_)); \
-  } while (0)
 
 void Fake(const std::string& dir, const std::string& args) {
   REQUIRE(testing::Shell(testing::FakesDir() + "/fakectl --kubeconfig '" + dir + "/kubeconfig' " +

@@ -109,3 +109,12 @@ class Daemon {
 };
 
 }  // namespace testing
+
+// Starts a testing::Daemon inside a Catch2 test, failing it with the reason.
+#define START(d)                                \
+  do {                                          \
+    std::string start_error_;                   \
+    const bool started_ = (d).Start(&start_error_); \
+    INFO(start_error_);                         \
+    REQUIRE(started_);                          \
+  } while (0)
