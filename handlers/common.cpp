@@ -2,6 +2,8 @@
 
 #include "daemon/domain/requests.h"
 #include "daemon/jobs/job.h"
+#include "daemon/domain/text.h"
+#include "daemon/exec/executor.h"
 #include "handlers/context.h"
 
 namespace bootstrapd {
@@ -88,6 +90,10 @@ HttpResponse JobAnswer(AppContext* ctx, const std::string& job_id) {
                                     {"steps", steps},
                                     {"summary", j.summary}});
   }
+  if (j.status == JobStatus::kFailed && j.extra.contains("conflict")) {
+    return Problem(409, "conflict", "Conflict", j.extra["conflict"].get<std::string>(),
+                   {{"job_id", j.id}, {"steps", steps}, {"overall_status", "failed"}});
+  }
   if (j.status == JobStatus::kCanceled) {
     return Problem(409, "job-canceled", "Job canceled", j.summary,
                    {{"job_id", j.id}, {"steps", steps}, {"overall_status", "canceled"}});
@@ -103,6 +109,74 @@ HttpResponse JobAnswer(AppContext* ctx, const std::string& job_id) {
                   {"overall_status", "failed"},
                   {"error", "everestctl failed"},
                   {"stderr", stderr_tail}});
+}
+
+HttpResponse SubmitProblem(const SubmitOutcome& o) {
+  switch (o.code) {
+    case SubmitOutcome::Code::kQueueFull: {
+      HttpResponse r = Problem(429, "queue-full", "Too many queued jobs", o.message);
+      r.Set("Retry-After", "5");
+      return r;
+    }
+    case SubmitOutcome::Code::kDraining: {
+      HttpResponse r = Problem(503, "draining", "Shutting down", o.message);
+      r.Set("Retry-After", "5");
+      return r;
+    }
+    case SubmitOutcome::Code::kOwnership:
+      return Problem(409, "tenant-conflict", "Username or namespace owned by another tenant",
+                     o.message);
+    case SubmitOutcome::Code::kStoreError:
+    default: {
+      HttpResponse r = Problem(503, "store-unavailable", "Job store unavailable",
+                               "the job was not accepted: " + o.message);
+      r.Set("Retry-After", "5");
+      return r;
+    }
+  }
+}
+
+boost::asio::awaitable<HttpResponse> SubmitAndAnswer(AppContext* ctx, HttpRequest req,
+                                                     SubmitRequest sr, int default_wait_s) {
+  SubmitOutcome o = co_await ctx->jobs->Submit(std::move(sr));
+  if (o.code != SubmitOutcome::Code::kAccepted) co_return SubmitProblem(o);
+  const Preference pref = ParsePrefer(req);
+  int wait_s = default_wait_s;
+  std::string applied;
+  if (pref.respond_async) {
+    wait_s = 0;
+    applied = "respond-async";
+  } else if (pref.wait_s) {
+    wait_s = *pref.wait_s;
+    applied = "wait=" + std::to_string(wait_s);
+  }
+  if (wait_s > 0) co_await ctx->jobs->WaitFinished(o.job_id, std::chrono::seconds(wait_s));
+  HttpResponse r = JobAnswer(ctx, o.job_id);
+  if (!applied.empty()) r.Set("Preference-Applied", applied);
+  co_return r;
+}
+
+boost::asio::awaitable<CommandResult> RunRead(AppContext* ctx, Argv argv, std::string metric_sub) {
+  CommandSpec spec;
+  spec.argv = std::move(argv);
+  spec.timeout = std::chrono::seconds(ctx->config->cli_timeout_s);
+  spec.metric_subcommand = std::move(metric_sub);
+  CommandResult r = co_await ctx->executor->Run(std::move(spec));
+  co_return r;
+}
+
+HttpResponse CliProblem(const CommandResult& r, const std::string& what) {
+  if (r.status == CommandResult::Status::kSpawnFailed) {
+    return Problem(503, "cli-unavailable", what + " unavailable", r.error,
+                   {{"error", "everestctl failed"}});
+  }
+  if (r.status == CommandResult::Status::kTimedOut) {
+    return Problem(504, "cli-timeout", what + " timed out", r.error,
+                   {{"error", "everestctl failed"}});
+  }
+  const std::string tail = Tail(r.err.empty() ? r.out : r.err);
+  return Problem(502, "cli-failed", what + " failed", tail.empty() ? r.error : tail,
+                 {{"error", "everestctl failed"}});
 }
 
 }  // namespace bootstrapd

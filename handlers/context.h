@@ -6,7 +6,9 @@
 #include <string>
 
 #include "daemon/config.h"
+#include "daemon/domain/argv.h"
 #include "daemon/domain/requests.h"
+#include "daemon/exec/command.h"
 #include "daemon/exec/executor.h"
 #include "daemon/http/message.h"
 #include "daemon/http/router.h"
@@ -46,9 +48,27 @@ struct Preference {
 };
 Preference ParsePrefer(const HttpRequest& req);
 
+// Maps a refused submission to its problem (429, 503, 409).
+HttpResponse SubmitProblem(const SubmitOutcome& o);
+
+// Submits `sr`, then waits as RFC 7240 Prefer asks (default: `default_wait_s`)
+// and answers with JobAnswer; echoes Preference-Applied.
+boost::asio::awaitable<HttpResponse> SubmitAndAnswer(AppContext* ctx, HttpRequest req,
+                                                     SubmitRequest sr, int default_wait_s);
+
+// Runs a read-only CLI call through the executor's concurrency limit.
+boost::asio::awaitable<CommandResult> RunRead(AppContext* ctx, Argv argv, std::string metric_sub);
+
+// The problem for a failed read-only CLI call: 503 missing binary, 504 timeout,
+// 502 otherwise (with the seed's "error": "everestctl failed" and the stderr tail).
+HttpResponse CliProblem(const CommandResult& r, const std::string& what);
+
+void RegisterLifecycleRoutes(Router* router, AppContext* ctx);
+
 // Answers for a job per SPEC §2: 202 {"job_id","status_url"} + Location when
 // it is still running; for a finished job 200 {"job_id","overall_status",
-// "steps","summary"}, 502 problem (failed) or 409 problem (canceled).
+// "steps","summary"}, 502 problem (failed), 409 problem (canceled, or a
+// conflict the job found before changing anything, e.g. removing an operator).
 HttpResponse JobAnswer(AppContext* ctx, const std::string& job_id);
 
 }  // namespace bootstrapd

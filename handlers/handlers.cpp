@@ -20,31 +20,6 @@ using json = nlohmann::json;
 
 namespace {
 
-HttpResponse SubmitProblem(const SubmitOutcome& o) {
-  switch (o.code) {
-    case SubmitOutcome::Code::kQueueFull: {
-      HttpResponse r = Problem(429, "queue-full", "Too many queued jobs", o.message);
-      r.Set("Retry-After", "5");
-      return r;
-    }
-    case SubmitOutcome::Code::kDraining: {
-      HttpResponse r = Problem(503, "draining", "Shutting down", o.message);
-      r.Set("Retry-After", "5");
-      return r;
-    }
-    case SubmitOutcome::Code::kOwnership:
-      return Problem(409, "tenant-conflict", "Username or namespace owned by another tenant",
-                     o.message);
-    case SubmitOutcome::Code::kStoreError:
-    default: {
-      HttpResponse r = Problem(503, "store-unavailable", "Job store unavailable",
-                               "the job was not accepted: " + o.message);
-      r.Set("Retry-After", "5");
-      return r;
-    }
-  }
-}
-
 awaitable<HttpResponse> PostBootstrap(AppContext* ctx, HttpRequest req, PathParams) {
   json body;
   if (auto p = ParseJsonBody(req, &body)) co_return *p;
@@ -70,20 +45,8 @@ awaitable<HttpResponse> PostBootstrap(AppContext* ctx, HttpRequest req, PathPara
     sr.secret_origin = "generated";
   }
   sr.inputs = BootstrapInputs(br, sr.secret_origin);
-  SubmitOutcome o = co_await ctx->jobs->Submit(std::move(sr));
-  if (o.code != SubmitOutcome::Code::kAccepted) co_return SubmitProblem(o);
-
-  const Preference pref = ParsePrefer(req);
-  std::string applied;
-  if (pref.respond_async) {
-    applied = "respond-async";
-  } else if (pref.wait_s) {
-    applied = "wait=" + std::to_string(*pref.wait_s);
-    co_await ctx->jobs->WaitFinished(o.job_id, std::chrono::seconds(*pref.wait_s));
-  }
-  HttpResponse r = JobAnswer(ctx, o.job_id);
-  if (r.status == 202) r.Set("Location", "/jobs/" + o.job_id);
-  if (!applied.empty()) r.Set("Preference-Applied", applied);
+  // 202 at once unless the client asks to wait (Prefer: wait=N).
+  HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr), 0);
   co_return r;
 }
 
@@ -123,24 +86,8 @@ awaitable<HttpResponse> GetJobResult(AppContext* ctx, HttpRequest, PathParams p)
 }
 
 awaitable<HttpResponse> GetAccountsList(AppContext* ctx, HttpRequest, PathParams) {
-  CommandSpec spec;
-  spec.argv = AccountsListArgv(ctx->config->everestctl);
-  spec.timeout = std::chrono::seconds(ctx->config->cli_timeout_s);
-  spec.metric_subcommand = "accounts list";
-  CommandResult r = co_await ctx->executor->Run(std::move(spec));
-  if (r.status == CommandResult::Status::kSpawnFailed) {
-    co_return Problem(503, "cli-unavailable", "everestctl unavailable", r.error,
-                      {{"error", "everestctl failed"}});
-  }
-  if (r.status == CommandResult::Status::kTimedOut) {
-    co_return Problem(504, "cli-timeout", "everestctl timed out", r.error,
-                      {{"error", "everestctl failed"}});
-  }
-  if (!r.Succeeded()) {
-    const std::string tail = Tail(r.err.empty() ? r.out : r.err);
-    co_return Problem(502, "cli-failed", "everestctl failed",
-                      tail.empty() ? r.error : tail, {{"error", "everestctl failed"}});
-  }
+  CommandResult r = co_await RunRead(ctx, AccountsListArgv(ctx->config->everestctl), "accounts list");
+  if (!r.Succeeded()) co_return CliProblem(r, "everestctl");
   json parsed = json::parse(r.out, nullptr, false);
   if (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) {
     co_return HttpResponse::Json(200, {{"data", parsed}});
@@ -210,6 +157,7 @@ void RegisterRoutes(Router* router, AppContext* ctx) {
   router->Add("GET", "/jobs/{id}", true, Bind<GetJob>(ctx));
   router->Add("GET", "/jobs/{id}/result", true, Bind<GetJobResult>(ctx));
   router->Add("GET", "/accounts/list", true, Bind<GetAccountsList>(ctx));
+  RegisterLifecycleRoutes(router, ctx);
 }
 
 }  // namespace bootstrapd

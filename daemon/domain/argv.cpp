@@ -41,6 +41,75 @@ Argv KubectlGetRbacArgv(const std::string& bin) {
 
 Argv KubectlReplaceArgv(const std::string& bin) { return {bin, "replace", "-f", "-"}; }
 
+Argv AccountsSetPasswordArgv(const std::string& bin, const std::string& user, const std::string& pw) {
+  return {bin, "accounts", "set-password", "-u", user, "--new-password", pw};
+}
+
+Argv AccountsDeleteArgv(const std::string& bin, const std::string& user) {
+  return {bin, "accounts", "delete", "-u", user};
+}
+
+Argv NamespacesUpdateArgv(const std::string& bin, const std::string& ns, const OperatorFlags& ops,
+                          const std::string& mysql_flag) {
+  return {bin,
+          "namespaces",
+          "update",
+          ns,
+          "--skip-wizard",
+          std::string("--operator.mongodb=") + Bool(ops.mongodb),
+          std::string("--operator.postgresql=") + Bool(ops.postgresql),
+          "--operator." + mysql_flag + "=" + Bool(ops.xtradb_cluster)};
+}
+
+Argv NamespacesRemoveArgv(const std::string& bin, const std::string& ns, bool force,
+                          bool keep_namespace) {
+  Argv a = {bin, "namespaces", "remove", ns};
+  if (force) a.push_back("--force");
+  if (keep_namespace) a.push_back("--keep-namespace");
+  return a;
+}
+
+Argv NamespacesListArgv(const std::string& bin) { return {bin, "namespaces", "list"}; }
+
+Argv KubectlGetArgv(const std::string& bin, const std::string& kind, const std::string& name,
+                    const std::string& ns) {
+  Argv a = {bin, "get", kind};
+  if (!name.empty()) a.push_back(name);
+  if (!ns.empty()) {
+    a.push_back("-n");
+    a.push_back(ns);
+  }
+  a.push_back("-o");
+  a.push_back("json");
+  return a;
+}
+
+Argv KubectlPatchArgv(const std::string& bin, const std::string& kind, const std::string& name,
+                      const std::string& ns, const std::string& merge_patch) {
+  return {bin, "patch", kind, name, "-n", ns, "--type", "merge", "-p", merge_patch};
+}
+
+Argv KubectlScaleArgv(const std::string& bin, const std::string& name, const std::string& ns,
+                      long replicas) {
+  return {bin, "scale", "statefulset", name, "-n", ns, "--replicas=" + std::to_string(replicas)};
+}
+
+Argv KubectlAnnotateArgv(const std::string& bin, const std::string& kind, const std::string& name,
+                         const std::string& ns, const std::string& assignment) {
+  Argv a = {bin, "annotate", kind, name};
+  if (!ns.empty()) {
+    a.push_back("-n");
+    a.push_back(ns);
+  }
+  a.push_back("--overwrite");
+  a.push_back(assignment);
+  return a;
+}
+
+Argv KubectlDeleteNamespaceArgv(const std::string& bin, const std::string& ns) {
+  return {bin, "delete", "namespace", ns, "--ignore-not-found=true", "--wait=false"};
+}
+
 std::string DisplayCommand(const Argv& argv, const std::vector<std::string>& secrets) {
   std::string out;
   for (const auto& a : argv) {

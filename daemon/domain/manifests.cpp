@@ -2,6 +2,8 @@
 #include "daemon/domain/manifests.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -102,6 +104,71 @@ nlohmann::json BuildQuotaManifests(const std::string& ns, const Resources& r,
       {"kind", "List"},
       {"items", nlohmann::json::array({std::move(quota), std::move(limit_range)})},
   };
+}
+
+std::optional<double> ParseQuantity(std::string_view q) {
+  if (q.empty() || q.size() > 64) return std::nullopt;
+  std::size_t end = 0;
+  while (end < q.size() && (std::isdigit(static_cast<unsigned char>(q[end])) || q[end] == '.' ||
+                            (end == 0 && q[end] == '+'))) {
+    ++end;
+  }
+  if (end == 0) return std::nullopt;
+  const std::string number(q.substr(0, end));
+  char* stop = nullptr;
+  const double v = std::strtod(number.c_str(), &stop);
+  if (stop == nullptr || *stop != '\0' || !std::isfinite(v) || v < 0) return std::nullopt;
+  const std::string_view suffix = q.substr(end);
+  static const std::pair<std::string_view, double> kSuffixes[] = {
+      {"", 1},        {"m", 1e-3},          {"k", 1e3},           {"M", 1e6},
+      {"G", 1e9},     {"T", 1e12},          {"P", 1e15},          {"E", 1e18},
+      {"Ki", 1024.0}, {"Mi", 1048576.0},    {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
+      {"Pi", 1125899906842624.0},           {"Ei", 1152921504606846976.0}};
+  for (const auto& [name, factor] : kSuffixes) {
+    if (suffix == name) return v * factor;
+  }
+  return std::nullopt;
+}
+
+std::optional<double> ParseCpuCores(std::string_view q) {
+  auto v = ParseQuantity(q);
+  if (!v || *v <= 0) return std::nullopt;
+  return std::round(*v * 1000.0) / 1000.0;
+}
+
+std::optional<std::int64_t> ParseMebibytes(std::string_view q) {
+  auto v = ParseQuantity(q);
+  if (!v || *v <= 0) return std::nullopt;
+  const double mi = std::floor(*v / 1048576.0 + 1e-9);
+  if (mi < 1 || mi > 9e15) return std::nullopt;
+  return static_cast<std::int64_t>(mi);
+}
+
+std::optional<std::int64_t> ParseGibibytes(std::string_view q) {
+  auto v = ParseQuantity(q);
+  if (!v || *v <= 0) return std::nullopt;
+  const double gi = std::ceil(*v / 1073741824.0 - 1e-9);
+  if (gi < 1 || gi > 9e15) return std::nullopt;
+  return static_cast<std::int64_t>(gi);
+}
+
+Resources ResourcesFromQuota(const nlohmann::json& hard, const Resources& base) {
+  Resources r = base;
+  if (!hard.is_object()) return r;
+  auto text = [&](const char* key) -> std::string {
+    auto it = hard.find(key);
+    return it != hard.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (auto c = ParseCpuCores(text("limits.cpu"))) r.cpu_cores = *c;
+  else if (auto c2 = ParseCpuCores(text("requests.cpu"))) r.cpu_cores = *c2;
+  if (auto m = ParseMebibytes(text("limits.memory"))) r.ram_mb = *m;
+  else if (auto m2 = ParseMebibytes(text("requests.memory"))) r.ram_mb = *m2;
+  if (auto d = ParseGibibytes(text("requests.storage"))) r.disk_gb = *d;
+  const std::string count = text("count/databaseclusters.everest.percona.com");
+  if (!count.empty()) {
+    if (auto n = ParseQuantity(count); n && *n >= 1) r.max_databases = static_cast<std::int64_t>(*n);
+  }
+  return r;
 }
 
 }  // namespace bootstrapd

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -36,5 +37,17 @@ std::string CpuFraction(double cores, double fraction);
 //   "app.kubernetes.io/managed-by": "everest-bootstrapd".
 nlohmann::json BuildQuotaManifests(const std::string& ns, const Resources& r,
                                    const std::vector<std::string>& count_resources);
+
+// Kubernetes quantities read back into the request's units (for "omitted
+// fields keep the current quota's values"). Suffixes: m, k/M/G/T/P/E and
+// Ki/Mi/Gi/Ti/Pi/Ei, or none. nullopt for anything else.
+std::optional<double> ParseQuantity(std::string_view q);  // in base units (cores, bytes)
+std::optional<double> ParseCpuCores(std::string_view q);  // "500m" -> 0.5
+std::optional<std::int64_t> ParseMebibytes(std::string_view q);  // "4Gi" -> 4096 (rounded down)
+std::optional<std::int64_t> ParseGibibytes(std::string_view q);  // "100Gi" -> 100 (rounded up)
+
+// The Resources a ResourceQuota's spec.hard describes; keys that are absent or
+// unreadable keep the value of `base`.
+Resources ResourcesFromQuota(const nlohmann::json& hard, const Resources& base);
 
 }  // namespace bootstrapd

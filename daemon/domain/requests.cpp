@@ -318,4 +318,172 @@ nlohmann::json BootstrapInputs(const BootstrapRequest& r, const std::string& pas
           {"resources", res}};
 }
 
+namespace {
+
+// Shared by the edit parsers: a username that Everest accepts and that is no
+// reserved account.
+void CheckUsername(Decoder& d, const json& body, const Config& cfg, std::string* out) {
+  if (!body.contains("username") || body["username"].is_null()) {
+    d.Add("/username", "is required");
+    return;
+  }
+  auto u = d.String(body["username"], "/username");
+  if (!u) return;
+  if (!IsValidUsername(*u)) {
+    d.Add("/username", "must match ^[a-zA-Z0-9_]{3,}$ (letters, digits, underscores; 3 to 63 characters)");
+    return;
+  }
+  std::string lower = *u;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (cfg.reserved_usernames.count(lower) != 0) {
+    d.Add("/username", "'" + *u + "' is reserved (RESERVED_USERNAMES) and cannot be changed here");
+    return;
+  }
+  *out = *u;
+}
+
+void CheckNamespace(Decoder& d, const json& body, const Config& cfg, bool required, std::string* out) {
+  if (!body.contains("namespace") || body["namespace"].is_null()) {
+    if (required) d.Add("/namespace", "is required");
+    return;
+  }
+  auto ns = d.String(body["namespace"], "/namespace");
+  if (!ns) return;
+  if (auto p = NamespaceProblem(*ns, cfg)) {
+    d.Add("/namespace", *p);
+    return;
+  }
+  *out = *ns;
+}
+
+std::optional<bool> OptBool(Decoder& d, const json& obj, const char* key, const std::string& ptr) {
+  if (!obj.contains(key) || obj[key].is_null()) return std::nullopt;
+  return d.Bool(obj[key], ptr);
+}
+
+}  // namespace
+
+bool ParsePasswordRequest(const json& body, const Config& cfg, PasswordRequest* out,
+                          std::vector<FieldError>* errors) {
+  Decoder d{errors};
+  const std::size_t before = errors->size();
+  if (!d.Object(body, "", {"username", "new_password"}) && !body.is_object()) return false;
+  PasswordRequest r;
+  CheckUsername(d, body, cfg, &r.username);
+  if (!body.contains("new_password") || body["new_password"].is_null()) {
+    d.Add("/new_password", "is required");
+  } else if (auto p = d.String(body["new_password"], "/new_password")) {
+    if (!IsValidPassword(*p)) {
+      d.Add("/new_password",
+            "must match Everest's rule ^[a-zA-Z0-9@*#$%^&+=!_-]{6,}$ (at least 6 characters)");
+    } else {
+      r.new_password = *p;
+    }
+  }
+  if (errors->size() != before) return false;
+  *out = std::move(r);
+  return true;
+}
+
+bool ParseResourcesRequest(const json& body, const Config& cfg, ResourcesRequest* out,
+                           std::vector<FieldError>* errors) {
+  Decoder d{errors};
+  const std::size_t before = errors->size();
+  if (!d.Object(body, "", {"namespace", "resources"}) && !body.is_object()) return false;
+  ResourcesRequest r;
+  CheckNamespace(d, body, cfg, true, &r.ns);
+  if (!body.contains("resources") || body["resources"].is_null()) {
+    d.Add("/resources", "is required");
+  } else {
+    const json& res = body["resources"];
+    if (d.Object(res, "/resources", {"cpu_cores", "ram_mb", "disk_gb", "max_databases"})) {
+      if (res.contains("cpu_cores") && !res["cpu_cores"].is_null()) {
+        if (auto c = d.Number(res["cpu_cores"], "/resources/cpu_cores")) {
+          if (*c < 0.001 || *c > 1e6) d.Add("/resources/cpu_cores", "must be a positive number (at least 0.001)");
+          else r.resources.cpu_cores = *c;
+        }
+      }
+      if (res.contains("ram_mb") && !res["ram_mb"].is_null()) {
+        r.resources.ram_mb = d.PositiveInt(res["ram_mb"], "/resources/ram_mb");
+      }
+      if (res.contains("disk_gb") && !res["disk_gb"].is_null()) {
+        r.resources.disk_gb = d.PositiveInt(res["disk_gb"], "/resources/disk_gb");
+      }
+      if (res.contains("max_databases") && !res["max_databases"].is_null()) {
+        r.resources.max_databases = d.PositiveInt(res["max_databases"], "/resources/max_databases");
+      }
+      if (errors->size() == before && !r.resources.cpu_cores && !r.resources.ram_mb &&
+          !r.resources.disk_gb && !r.resources.max_databases) {
+        d.Add("/resources", "give at least one of cpu_cores, ram_mb, disk_gb, max_databases");
+      }
+    }
+  }
+  if (errors->size() != before) return false;
+  *out = std::move(r);
+  return true;
+}
+
+bool ParseOperatorsRequest(const json& body, const Config& cfg, OperatorsRequest* out,
+                           std::vector<FieldError>* errors) {
+  Decoder d{errors};
+  const std::size_t before = errors->size();
+  if (!d.Object(body, "", {"namespace", "operators"}) && !body.is_object()) return false;
+  OperatorsRequest r;
+  CheckNamespace(d, body, cfg, true, &r.ns);
+  if (!body.contains("operators") || body["operators"].is_null()) {
+    d.Add("/operators", "is required");
+  } else {
+    const json& ops = body["operators"];
+    if (d.Object(ops, "/operators", {"mongodb", "postgresql", "xtradb_cluster", "mysql"})) {
+      r.mongodb = OptBool(d, ops, "mongodb", "/operators/mongodb");
+      r.postgresql = OptBool(d, ops, "postgresql", "/operators/postgresql");
+      auto pxc = OptBool(d, ops, "xtradb_cluster", "/operators/xtradb_cluster");
+      auto mysql = OptBool(d, ops, "mysql", "/operators/mysql");
+      if (pxc && mysql && *pxc != *mysql) {
+        d.Add("/operators/mysql", "'mysql' is an alias of 'xtradb_cluster' and contradicts it");
+      }
+      r.xtradb_cluster = pxc ? pxc : mysql;
+      if (errors->size() == before && !r.mongodb && !r.postgresql && !r.xtradb_cluster) {
+        d.Add("/operators", "give at least one of mongodb, postgresql, xtradb_cluster (mysql)");
+      }
+    }
+  }
+  if (errors->size() != before) return false;
+  *out = std::move(r);
+  return true;
+}
+
+bool ParseTenantRequest(const json& body, const Config& cfg, TenantAction action,
+                        TenantRequest* out, std::vector<FieldError>* errors) {
+  Decoder d{errors};
+  const std::size_t before = errors->size();
+  bool shape_ok = true;
+  switch (action) {
+    case TenantAction::kSuspend:
+      shape_ok = d.Object(body, "", {"username", "namespace", "scale_statefulsets", "revoke_rbac"});
+      break;
+    case TenantAction::kResume:
+      shape_ok = d.Object(body, "", {"username", "namespace"});
+      break;
+    case TenantAction::kDelete:
+      shape_ok = d.Object(body, "", {"username", "namespace", "force", "keep_namespace"});
+      break;
+  }
+  if (!shape_ok && !body.is_object()) return false;
+  TenantRequest r;
+  CheckUsername(d, body, cfg, &r.username);
+  CheckNamespace(d, body, cfg, false, &r.ns);
+  if (action == TenantAction::kSuspend) {
+    r.scale_statefulsets = OptBool(d, body, "scale_statefulsets", "/scale_statefulsets").value_or(true);
+    r.revoke_rbac = OptBool(d, body, "revoke_rbac", "/revoke_rbac").value_or(true);
+  }
+  if (action == TenantAction::kDelete) {
+    r.force = OptBool(d, body, "force", "/force").value_or(false);
+    r.keep_namespace = OptBool(d, body, "keep_namespace", "/keep_namespace").value_or(false);
+  }
+  if (errors->size() != before) return false;
+  *out = std::move(r);
+  return true;
+}
+
 }  // namespace bootstrapd

@@ -53,6 +53,54 @@ int JsonDepth(std::string_view text);
 bool ParseBootstrapRequest(const nlohmann::json& body, const Config& cfg, BootstrapRequest* out,
                            std::vector<FieldError>* errors);
 
+// --- the edit routes (SPEC §2) ---
+
+struct PasswordRequest {
+  std::string username;
+  std::string new_password;
+};
+
+struct ResourcesPatch {  // omitted fields keep the current quota's values
+  std::optional<double> cpu_cores;
+  std::optional<std::int64_t> ram_mb;
+  std::optional<std::int64_t> disk_gb;
+  std::optional<std::int64_t> max_databases;
+};
+
+struct ResourcesRequest {
+  std::string ns;
+  ResourcesPatch resources;
+};
+
+struct OperatorsRequest {  // omitted keys are left as they are
+  std::string ns;
+  std::optional<bool> mongodb;
+  std::optional<bool> postgresql;
+  std::optional<bool> xtradb_cluster;
+};
+
+// suspend, resume and delete. `ns` is empty when the body gave none (the
+// handler resolves it from the tenants table or the username).
+struct TenantRequest {
+  std::string username;
+  std::string ns;
+  bool scale_statefulsets = true;  // suspend
+  bool revoke_rbac = true;         // suspend
+  bool force = false;              // delete
+  bool keep_namespace = false;     // delete
+};
+
+enum class TenantAction { kSuspend, kResume, kDelete };
+
+bool ParsePasswordRequest(const nlohmann::json& body, const Config& cfg, PasswordRequest* out,
+                          std::vector<FieldError>* errors);
+bool ParseResourcesRequest(const nlohmann::json& body, const Config& cfg, ResourcesRequest* out,
+                           std::vector<FieldError>* errors);
+bool ParseOperatorsRequest(const nlohmann::json& body, const Config& cfg, OperatorsRequest* out,
+                           std::vector<FieldError>* errors);
+bool ParseTenantRequest(const nlohmann::json& body, const Config& cfg, TenantAction action,
+                        TenantRequest* out, std::vector<FieldError>* errors);
+
 // The resolved inputs as the job shows them (password redacted).
 nlohmann::json BootstrapInputs(const BootstrapRequest& r, const std::string& password_origin);
 

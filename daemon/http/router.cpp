@@ -85,7 +85,8 @@ asio::awaitable<HttpResponse> Router::Handle(HttpRequest req) {
       params = std::move(p);
       break;
     }
-    if (!allow.empty() && match == nullptr) break;  // the path exists: 405, not a template match
+    // A literal path that exists for another method may still match a
+    // template for this one (GET /accounts/{username} vs POST /accounts/delete).
   }
 
   HttpResponse resp;

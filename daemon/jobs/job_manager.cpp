@@ -128,6 +128,21 @@ awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
     }
     new_binding = !TenantOfUser(r.username).has_value();
   }
+  if (r.check_pair) {
+    auto by_user = TenantOfUser(r.username);
+    auto by_ns = TenantOfNamespace(r.ns);
+    if (by_user && by_user->ns != r.ns) {
+      out.code = SubmitOutcome::Code::kOwnership;
+      out.message = "username '" + r.username + "' is bound to namespace '" + by_user->ns +
+                    "', not '" + r.ns + "'";
+      co_return out;
+    }
+    if (by_ns && by_ns->username != r.username) {
+      out.code = SubmitOutcome::Code::kOwnership;
+      out.message = "namespace '" + r.ns + "' belongs to user '" + by_ns->username + "'";
+      co_return out;
+    }
+  }
 
   auto run = std::make_unique<JobRun>();
   Job& j = run->job;
@@ -420,6 +435,35 @@ void JobManager::Flush() {
     w->status = s;
     w->Wake();
   }
+}
+
+awaitable<Status> JobManager::ForgetTenant(std::string username) {
+  auto it = tenants_by_user_.find(username);
+  if (it == tenants_by_user_.end()) co_return Status::Ok();
+  std::vector<StoreWrite> writes(1);
+  writes[0].op = StoreWrite::Op::kDeleteTenant;
+  writes[0].tenant = it->second;
+  Status s = co_await Commit(std::move(writes));
+  if (!s.ok()) co_return s;
+  auto again = tenants_by_user_.find(username);  // the map may have changed meanwhile
+  if (again != tenants_by_user_.end()) {
+    user_by_namespace_.erase(again->second.ns);
+    tenants_by_user_.erase(again);
+  }
+  co_return Status::Ok();
+}
+
+Status JobManager::ListJobs(const JobFilter& f, std::vector<Job>* out) {
+  Status s = store_->ListJobs(f, out);
+  if (!s.ok()) {
+    metrics_->store_errors.Add({{"op", "list"}}).Increment();
+    return s;
+  }
+  // Active jobs are fresher in memory than in their last persisted row.
+  for (auto& j : *out) {
+    if (auto it = active_.find(j.id); it != active_.end()) j = it->second->job;
+  }
+  return Status::Ok();
 }
 
 void JobManager::BeginDrain() {

@@ -58,6 +58,7 @@ struct SubmitRequest {
   std::string secret_origin = "none";  // generated | default | request | none
   std::string request_id;
   bool bind_tenant = false;  // bootstrap: record username <-> namespace
+  bool check_pair = false;   // edits: username and namespace must be a pair of the table
 };
 
 struct SubmitOutcome {
@@ -98,6 +99,12 @@ class JobManager {
   // Tenant ownership (SPEC §2.1): the owner of a username or a namespace.
   std::optional<Tenant> TenantOfUser(const std::string& username) const;
   std::optional<Tenant> TenantOfNamespace(const std::string& ns) const;
+
+  // Removes a deleted tenant's username <-> namespace row (durably).
+  boost::asio::awaitable<Status> ForgetTenant(std::string username);
+
+  // Jobs from the store (finished ones) merged with the active ones in memory.
+  Status ListJobs(const JobFilter& f, std::vector<Job>* out);
 
   // SIGTERM: refuse new jobs, start no queued job.
   void BeginDrain();

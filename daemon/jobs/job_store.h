@@ -27,6 +27,15 @@ struct StoreWrite {
   Tenant tenant;  // kPutTenant / kDeleteTenant (by username)
 };
 
+// GET /jobs filters; newest first. `before_seq` > 0 continues a page.
+struct JobFilter {
+  std::optional<JobStatus> status;
+  std::optional<JobKind> kind;
+  std::string username, ns, source;  // "" = any
+  std::int64_t before_seq = 0;
+  int limit = 50;
+};
+
 class JobStore {
  public:
   virtual ~JobStore() = default;
@@ -37,6 +46,7 @@ class JobStore {
   // Jobs in state queued or running, in submission order.
   virtual Status LoadUnfinished(std::vector<Job>* out) = 0;
   virtual Status LoadTenants(std::vector<Tenant>* out) = 0;
+  virtual Status ListJobs(const JobFilter& f, std::vector<Job>* out) = 0;
   virtual Status MaxSeq(std::int64_t* out) = 0;
   // Copies the WAL into the database and truncates it, so that overwritten
   // rows (a wiped password) leave no copy on disk. Pages are secure-deleted.

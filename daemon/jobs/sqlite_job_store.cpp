@@ -37,6 +37,8 @@ CREATE TABLE jobs(
   extra         TEXT NOT NULL
 );
 CREATE INDEX jobs_unfinished ON jobs(status, seq);
+CREATE INDEX jobs_username ON jobs(username, seq);
+CREATE INDEX jobs_namespace ON jobs(namespace, seq);
 CREATE TABLE tenants(
   username   TEXT PRIMARY KEY,
   namespace  TEXT NOT NULL UNIQUE,
@@ -169,6 +171,33 @@ class SqliteJobStore final : public JobStore {
       out->push_back({ColText(st.get(), 0), ColText(st.get(), 1), ColText(st.get(), 2)});
     }
     if (rc != SQLITE_DONE) return Error("load tenants", rc, nullptr);
+    return Status::Ok();
+  }
+
+  Status ListJobs(const JobFilter& f, std::vector<Job>* out) override {
+    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE 1=1";
+    std::vector<std::string> args;
+    auto add = [&](const char* clause, const std::string& v) {
+      sql += clause;
+      args.push_back(v);
+    };
+    if (f.status) add(" AND status=?", StatusName(*f.status));
+    if (f.kind) add(" AND kind=?", KindName(*f.kind));
+    if (!f.username.empty()) add(" AND username=?", f.username);
+    if (!f.ns.empty()) add(" AND namespace=?", f.ns);
+    if (!f.source.empty()) add(" AND source=?", f.source);
+    if (f.before_seq > 0) add(" AND seq<?", std::to_string(f.before_seq));
+    sql += " ORDER BY seq DESC LIMIT " + std::to_string(std::max(1, f.limit));
+    Stmt st;
+    if (!st.Prepare(db_, sql.c_str())) return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      const bool numeric = f.before_seq > 0 && i + 1 == args.size();
+      if (numeric) sqlite3_bind_int64(st.get(), static_cast<int>(i + 1), f.before_seq);
+      else BindText(st.get(), static_cast<int>(i + 1), args[i]);
+    }
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out->push_back(ReadJob(st.get()));
+    if (rc != SQLITE_DONE) return Error("list jobs", rc, nullptr);
     return Status::Ok();
   }
 

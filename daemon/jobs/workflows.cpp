@@ -1,4 +1,5 @@
 #include "daemon/jobs/workflows.h"
+#include "daemon/jobs/workflow_util.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -22,92 +23,12 @@
 
 namespace bootstrapd {
 
+using namespace wf;
 namespace asio = boost::asio;
 using asio::awaitable;
 using json = nlohmann::json;
 
-struct Workflows::StepState {
-  std::string name;
-  json record = json::object();
-  bool interrupted_before = false;  // an earlier attempt of this step was cut
-  std::string outcome;              // done | already_done | skipped | failed
-  std::string error;
-  bool canceled = false;
-  bool abandoned = false;
-};
 
-namespace {
-
-constexpr const char* kConflictText = "the object has been modified";
-constexpr int kConflictAttempts = 6;
-
-bool Contains(const CommandResult& r, std::string_view needle) {
-  return r.err.find(needle) != std::string::npos || r.out.find(needle) != std::string::npos;
-}
-
-// The most useful one-line error of a failed call.
-std::string ErrorOf(const CommandResult& r) {
-  if (r.status != CommandResult::Status::kExited) return r.error;
-  std::string tail = Tail(r.err.empty() ? r.out : r.err, 3, 600);
-  for (auto& c : tail) {
-    if (c == '\n') c = ' ';
-  }
-  while (!tail.empty() && tail.back() == ' ') tail.pop_back();
-  if (tail.empty()) tail = "exit code " + std::to_string(r.exit_code);
-  return tail;
-}
-
-awaitable<void> Backoff(int attempt) {
-  static thread_local std::mt19937 rng{std::random_device{}()};
-  const int base = 100 << std::min(attempt, 5);
-  std::uniform_int_distribution<int> jitter(0, base / 2);
-  asio::steady_timer t(co_await asio::this_coro::executor);
-  t.expires_after(std::chrono::milliseconds(base + jitter(rng)));
-  auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-  (void)ec;
-}
-
-// Writes `text` to a new private temporary file; returns its path or "".
-std::string WriteTempFile(const std::string& text, std::string* error) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "everest-bootstrapd-XXXXXX").string();
-  const int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-  if (fd < 0) {
-    *error = std::string("cannot create a temporary policy file: ") + std::strerror(errno);
-    return "";
-  }
-  ::fchmod(fd, 0600);
-  std::size_t off = 0;
-  while (off < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      *error = std::string("cannot write the temporary policy file: ") + std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmpl.c_str());
-      return "";
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  return tmpl;
-}
-
-void SetMain(Workflows::StepState* st, const std::string& command, const CommandResult& r) {
-  st->record["command"] = command;
-  st->record["exit_code"] = r.status == CommandResult::Status::kExited ? json(r.exit_code)
-                                                                        : json(nullptr);
-  st->record["stdout"] = r.out;
-  st->record["stderr"] = r.err;
-  if (r.status != CommandResult::Status::kExited) st->record["error_kind"] = StatusName(r.status);
-}
-
-bool Fail(Workflows::StepState* st, std::string error) {
-  st->outcome = "failed";
-  st->error = std::move(error);
-  return false;
-}
-
-}  // namespace
 
 Workflows::Workflows(const Config& config, Executor* executor, JobManager* jobs, Metrics* metrics)
     : config_(config), executor_(executor), jobs_(jobs), metrics_(metrics) {}
@@ -174,25 +95,29 @@ awaitable<std::optional<CliVersion>> Workflows::EverestctlVersion() {
 }
 
 awaitable<RunEnd> Workflows::Run(JobRun* run) {
+  RunEnd e = RunEnd::kFailed;
   switch (run->job.kind) {
-    case JobKind::kBootstrap: {
-      RunEnd e = co_await RunBootstrap(run);
-      co_return e;
-    }
-    default:
-      run->job.summary = std::string("job kind '") + KindName(run->job.kind) +
-                         "' is not supported by this version of everest-bootstrapd";
-      co_return RunEnd::kFailed;
+    case JobKind::kBootstrap: e = co_await RunBootstrap(run); break;
+    case JobKind::kPassword: e = co_await RunPassword(run); break;
+    case JobKind::kResources: e = co_await RunResources(run); break;
+    case JobKind::kOperators: e = co_await RunOperators(run); break;
+    case JobKind::kSuspend: e = co_await RunSuspend(run); break;
+    case JobKind::kResume: e = co_await RunResume(run); break;
+    case JobKind::kDelete: e = co_await RunDelete(run); break;
   }
+  co_return e;
 }
 
-awaitable<RunEnd> Workflows::RunBootstrap(JobRun* run) {
+Workflows::StepDef Workflows::Def(const char* name,
+                                  awaitable<bool> (Workflows::*fn)(JobRun*, StepState*)) {
+  return {name, [this, fn](JobRun* r, StepState* s) { return (this->*fn)(r, s); }};
+}
+
+awaitable<RunEnd> Workflows::RunSteps(JobRun* run, std::vector<StepDef> steps, Outcomes* outcomes) {
   Job& job = run->job;
-  static const char* kSteps[] = {"create_account", "add_namespace", "apply_resource_quota",
-                                 "apply_rbac_policy"};
-  std::map<std::string, std::string> outcomes;
-  for (const char* name : kSteps) {
-    // Find this step's record from an earlier attempt (restart).
+  for (const auto& def : steps) {
+    const std::string name = def.name;
+    // This step's record from an earlier attempt (restart), if any.
     int idx = -1;
     for (std::size_t i = 0; i < job.steps.size(); ++i) {
       if (job.steps[i].value("name", "") == name) idx = static_cast<int>(i);
@@ -203,7 +128,7 @@ awaitable<RunEnd> Workflows::RunBootstrap(JobRun* run) {
     if (idx >= 0) {
       const std::string prev = job.steps[idx].value("outcome", "");
       if (prev == "done" || prev == "already_done" || prev == "skipped") {
-        outcomes[name] = prev;
+        (*outcomes)[name] = prev;
         continue;
       }
       attempts = job.steps[idx].value("attempts", 0);
@@ -226,13 +151,7 @@ awaitable<RunEnd> Workflows::RunBootstrap(JobRun* run) {
     job.steps[idx] = st.record;
     co_await jobs_->Persist(job);  // "running" is durable: a kill now is seen as an interruption
 
-    bool ok = false;
-    const std::string sname = name;
-    if (sname == "create_account") ok = co_await StepCreateAccount(run, &st);
-    else if (sname == "add_namespace") ok = co_await StepAddNamespace(run, &st);
-    else if (sname == "apply_resource_quota") ok = co_await StepApplyQuota(run, &st);
-    else ok = co_await StepApplyRbac(run, &st);
-
+    const bool ok = co_await def.fn(run, &st);
     if (st.abandoned) co_return RunEnd::kAbandoned;
     if (st.canceled) {
       st.outcome = "failed";
@@ -244,13 +163,24 @@ awaitable<RunEnd> Workflows::RunBootstrap(JobRun* run) {
     job.steps[idx] = st.record;
     log::Info("step finished", {{"job_id", job.id}, {"step", name}, {"outcome", st.outcome}});
     if (!ok) {
-      job.summary = std::string(name) + " failed: " + st.error;
+      job.summary = name + " failed: " + st.error;
       co_return st.canceled ? RunEnd::kCanceled : RunEnd::kFailed;
     }
-    outcomes[name] = st.outcome;
+    (*outcomes)[name] = st.outcome;
     co_await jobs_->Persist(job);
   }
+  co_return RunEnd::kSucceeded;
+}
 
+awaitable<RunEnd> Workflows::RunBootstrap(JobRun* run) {
+  Outcomes outcomes;
+  std::vector<StepDef> steps = {Def("create_account", &Workflows::StepCreateAccount),
+                                Def("add_namespace", &Workflows::StepAddNamespace),
+                                Def("apply_resource_quota", &Workflows::StepApplyQuota),
+                                Def("apply_rbac_policy", &Workflows::StepApplyRbac)};
+  RunEnd end = co_await RunSteps(run, std::move(steps), &outcomes);
+  if (end != RunEnd::kSucceeded) co_return end;
+  Job& job = run->job;
   const std::string& u = job.username;
   const std::string& ns = job.ns;
   const bool acc_new = outcomes["create_account"] == "done";
@@ -264,8 +194,8 @@ awaitable<RunEnd> Workflows::RunBootstrap(JobRun* run) {
                 : "; namespace " + ns + " already managed by Everest";
   }
   s += "; quota applied";
-  const std::string rb = outcomes["apply_rbac_policy"];
-  s += rb == "skipped" ? "; RBAC skipped (EVEREST_RBAC_MODE=off)." : "; role bound.";
+  s += outcomes["apply_rbac_policy"] == "skipped" ? "; RBAC skipped (EVEREST_RBAC_MODE=off)."
+                                                  : "; role bound.";
   job.summary = s;
   co_return RunEnd::kSucceeded;
 }
@@ -396,16 +326,15 @@ awaitable<bool> Workflows::StepApplyRbac(JobRun* run, StepState* st) {
               {{"job_id", job.id}});
     co_return true;
   }
-  const bool acquired = co_await executor_->rbac_lane().Acquire();
-  if (!acquired) {
-    st->abandoned = run->abandon;
-    st->canceled = !run->abandon;
-    co_return false;
-  }
-  SemaphoreGuard lane(&executor_->rbac_lane());
   st->record["rbac_applied"] = false;
-
   if (config_.rbac_mode == RbacMode::kCommand) {
+    const bool acquired = co_await executor_->rbac_lane().Acquire();
+    if (!acquired) {
+      st->abandoned = run->abandon;
+      st->canceled = !run->abandon;
+      co_return false;
+    }
+    SemaphoreGuard lane(&executor_->rbac_lane());
     std::string text;
     for (const auto& l : block) text += l + "\n";
     std::string err;
@@ -425,71 +354,131 @@ awaitable<bool> Workflows::StepApplyRbac(JobRun* run, StepState* st) {
   }
 
   // configmap mode: read, merge, validate, replace with resourceVersion.
+  const std::string user = job.username;
+  std::function<std::string(const std::string&)> edit = [user, block](const std::string& policy) {
+    return ReplaceUserBlock(policy, user, block);
+  };
+  bool changed = false;
+  const bool ok = co_await EditRbac(run, st, std::move(edit), config_.rbac_enable_on_bootstrap,
+                                    &changed);
+  if (!ok) co_return false;
+  st->record["rbac_applied"] = true;
+  st->outcome = changed ? "done" : "already_done";
+  co_return true;
+}
+
+awaitable<std::optional<json>> Workflows::GetJson(JobRun* run, StepState* st, Argv argv,
+                                                  std::string metric_sub, bool* not_found) {
+  *not_found = false;
+  const std::string display = DisplayCommand(argv);
+  CommandResult r = co_await Call(run, st, argv, "", config_.cli_timeout_s, Executor::Lane::kNone,
+                                  metric_sub);
+  if (st->Stopped()) co_return std::nullopt;
+  if (!r.Succeeded()) {
+    if (r.status == CommandResult::Status::kExited && Contains(r, "(NotFound)")) {
+      *not_found = true;
+      co_return std::nullopt;
+    }
+    SetMain(st, display, r);
+    Fail(st, ErrorOf(r));
+    co_return std::nullopt;
+  }
+  json j = json::parse(r.out, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    SetMain(st, display, r);
+    Fail(st, "`" + display + "` did not print a JSON object");
+    co_return std::nullopt;
+  }
+  co_return j;
+}
+
+awaitable<bool> Workflows::ReadRbac(JobRun* run, StepState* st, json* cm, std::string* policy) {
+  bool not_found = false;
+  auto got = co_await GetJson(run, st, KubectlGetRbacArgv(config_.kubectl), "get configmap",
+                              &not_found);
+  if (!got) {
+    if (not_found) Fail(st, "everest-system/everest-rbac does not exist (is Everest installed?)");
+    co_return false;
+  }
+  *cm = std::move(*got);
+  if (!cm->contains("data") || !(*cm)["data"].is_object()) (*cm)["data"] = json::object();
+  const json& data = (*cm)["data"];
+  *policy = data.contains("policy.csv") && data["policy.csv"].is_string()
+                ? data["policy.csv"].get<std::string>()
+                : std::string();
+  co_return true;
+}
+
+awaitable<int> Workflows::WriteRbac(JobRun* run, StepState* st, json cm, std::string policy,
+                                    bool enable) {
+  const std::string before = cm["data"].value("policy.csv", std::string());
+  if (HasAdminBinding(before) && !HasAdminBinding(policy)) {
+    Fail(st, "refusing a policy that would drop g, admin, role:admin");
+    co_return -1;
+  }
+  std::string err;
+  const std::string file = WriteTempFile(policy, &err);
+  if (file.empty()) {
+    Fail(st, err);
+    co_return -1;
+  }
+  Argv val = RbacValidateArgv(config_.everestctl, file);
+  CommandResult v = co_await Call(run, st, val, "", config_.cli_timeout_s, Executor::Lane::kNone,
+                                  "settings rbac validate");
+  ::unlink(file.c_str());
+  if (st->Stopped()) co_return -1;
+  if (!v.Succeeded()) {
+    SetMain(st, DisplayCommand(val), v);
+    Fail(st, "everestctl settings rbac validate refused the new policy (ConfigMap left "
+             "unchanged): " + ErrorOf(v));
+    co_return -1;
+  }
+  cm["data"]["policy.csv"] = policy;
+  if (enable) cm["data"]["enabled"] = "true";
+  if (cm.contains("metadata") && cm["metadata"].is_object()) cm["metadata"].erase("managedFields");
+  Argv rep = KubectlReplaceArgv(config_.kubectl);
+  CommandResult w = co_await Call(run, st, rep, cm.dump(), config_.cli_timeout_s,
+                                  Executor::Lane::kNone, "replace");
+  SetMain(st, DisplayCommand(rep), w);
+  if (st->Stopped()) co_return -1;
+  if (w.Succeeded()) co_return 1;
+  if (w.status == CommandResult::Status::kExited && Contains(w, kConflictText)) co_return 0;
+  Fail(st, ErrorOf(w));
+  co_return -1;
+}
+
+awaitable<bool> Workflows::EditRbac(JobRun* run, StepState* st,
+                                    std::function<std::string(const std::string&)> edit,
+                                    bool enable, bool* changed) {
+  *changed = false;
+  const bool acquired = co_await executor_->rbac_lane().Acquire();
+  if (!acquired) {
+    st->abandoned = run->abandon;
+    st->canceled = !run->abandon;
+    co_return false;
+  }
+  SemaphoreGuard lane(&executor_->rbac_lane());
   for (int attempt = 0; attempt < kConflictAttempts; ++attempt) {
-    Argv get = KubectlGetRbacArgv(config_.kubectl);
-    CommandResult g = co_await Call(run, st, get, "", config_.cli_timeout_s, Executor::Lane::kNone,
-                                    "get configmap");
-    if (st->canceled || st->abandoned) co_return false;
-    if (!g.Succeeded()) {
-      SetMain(st, DisplayCommand(get), g);
-      co_return Fail(st, "cannot read everest-system/everest-rbac: " + ErrorOf(g));
-    }
-    json cm = json::parse(g.out, nullptr, false);
-    if (cm.is_discarded() || !cm.is_object()) {
-      SetMain(st, DisplayCommand(get), g);
-      co_return Fail(st, "kubectl returned a ConfigMap that is not JSON");
-    }
-    if (!cm.contains("data") || !cm["data"].is_object()) cm["data"] = json::object();
-    const std::string policy =
-        cm["data"].contains("policy.csv") && cm["data"]["policy.csv"].is_string()
-            ? cm["data"]["policy.csv"].get<std::string>()
-            : std::string();
-    const std::string updated = ReplaceUserBlock(policy, job.username, block);
-    const bool enable = config_.rbac_enable_on_bootstrap &&
-                        cm["data"].value("enabled", std::string()) != "true";
-    if (updated == policy && !enable) {
-      SetMain(st, DisplayCommand(get), g);
-      st->record["stdout"] = "";  // the ConfigMap itself is not a step output
-      st->record["rbac_applied"] = true;
-      st->outcome = "already_done";
+    json cm;
+    std::string policy;
+    const bool read = co_await ReadRbac(run, st, &cm, &policy);
+    if (!read) co_return false;
+    const std::string updated = edit(policy);
+    const bool needs_enable = enable && cm["data"].value("enabled", std::string()) != "true";
+    if (updated == policy && !needs_enable) {
+      st->record["command"] = DisplayCommand(KubectlGetRbacArgv(config_.kubectl));
+      st->record["exit_code"] = 0;
       co_return true;
     }
-    if (HasAdminBinding(policy) && !HasAdminBinding(updated)) {
-      co_return Fail(st, "refusing a policy that would drop g, admin, role:admin");
-    }
-    std::string err;
-    const std::string file = WriteTempFile(updated, &err);
-    if (file.empty()) co_return Fail(st, err);
-    Argv val = RbacValidateArgv(config_.everestctl, file);
-    CommandResult v = co_await Call(run, st, val, "", config_.cli_timeout_s, Executor::Lane::kNone,
-                                    "settings rbac validate");
-    ::unlink(file.c_str());
-    if (st->canceled || st->abandoned) co_return false;
-    if (!v.Succeeded()) {
-      SetMain(st, DisplayCommand(val), v);
-      co_return Fail(st, "everestctl settings rbac validate refused the new policy (ConfigMap "
-                         "left unchanged): " + ErrorOf(v));
-    }
-    cm["data"]["policy.csv"] = updated;
-    if (enable) cm["data"]["enabled"] = "true";
-    if (cm.contains("metadata") && cm["metadata"].is_object()) {
-      cm["metadata"].erase("managedFields");
-    }
-    Argv rep = KubectlReplaceArgv(config_.kubectl);
-    CommandResult w = co_await Call(run, st, rep, cm.dump(), config_.cli_timeout_s,
-                                    Executor::Lane::kNone, "replace");
-    SetMain(st, DisplayCommand(rep), w);
-    if (st->canceled || st->abandoned) co_return false;
-    if (w.Succeeded()) {
-      st->record["rbac_applied"] = true;
-      st->outcome = "done";
+    const int w = co_await WriteRbac(run, st, cm, updated, needs_enable);
+    if (w < 0) co_return false;
+    if (w > 0) {
+      *changed = true;
       co_return true;
-    }
-    if (!(w.status == CommandResult::Status::kExited && Contains(w, kConflictText))) {
-      co_return Fail(st, ErrorOf(w));
     }
     metrics_->degraded.Add({{"reason", "rbac_conflict_retry"}}).Increment();
-    log::Warn("RBAC ConfigMap conflict, retrying", {{"job_id", job.id}, {"attempt", attempt + 1}});
+    log::Warn("RBAC ConfigMap conflict, retrying",
+              {{"job_id", run->job.id}, {"attempt", attempt + 1}});
     co_await Backoff(attempt);
   }
   co_return Fail(st, "everest-rbac kept changing under us (conflict after " +

@@ -1,0 +1,93 @@
+#include "daemon/jobs/workflow_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "daemon/domain/text.h"
+
+namespace bootstrapd::wf {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using json = nlohmann::json;
+
+
+bool Contains(const CommandResult& r, std::string_view needle) {
+  return r.err.find(needle) != std::string::npos || r.out.find(needle) != std::string::npos;
+}
+
+// The most useful one-line error of a failed call.
+std::string ErrorOf(const CommandResult& r) {
+  if (r.status != CommandResult::Status::kExited) return r.error;
+  std::string tail = Tail(r.err.empty() ? r.out : r.err, 3, 600);
+  for (auto& c : tail) {
+    if (c == '\n') c = ' ';
+  }
+  while (!tail.empty() && tail.back() == ' ') tail.pop_back();
+  if (tail.empty()) tail = "exit code " + std::to_string(r.exit_code);
+  return tail;
+}
+
+awaitable<void> Backoff(int attempt) {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  const int base = 100 << std::min(attempt, 5);
+  std::uniform_int_distribution<int> jitter(0, base / 2);
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  t.expires_after(std::chrono::milliseconds(base + jitter(rng)));
+  auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  (void)ec;
+}
+
+// Writes `text` to a new private temporary file; returns its path or "".
+std::string WriteTempFile(const std::string& text, std::string* error) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "everest-bootstrapd-XXXXXX").string();
+  const int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  if (fd < 0) {
+    *error = std::string("cannot create a temporary policy file: ") + std::strerror(errno);
+    return "";
+  }
+  ::fchmod(fd, 0600);
+  std::size_t off = 0;
+  while (off < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *error = std::string("cannot write the temporary policy file: ") + std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmpl.c_str());
+      return "";
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return tmpl;
+}
+
+void SetMain(Workflows::StepState* st, const std::string& command, const CommandResult& r) {
+  st->record["command"] = command;
+  st->record["exit_code"] = r.status == CommandResult::Status::kExited ? json(r.exit_code)
+                                                                        : json(nullptr);
+  st->record["stdout"] = r.out;
+  st->record["stderr"] = r.err;
+  if (r.status != CommandResult::Status::kExited) st->record["error_kind"] = StatusName(r.status);
+}
+
+bool Fail(Workflows::StepState* st, std::string error) {
+  st->outcome = "failed";
+  st->error = std::move(error);
+  return false;
+}
+
+
+}  // namespace bootstrapd::wf

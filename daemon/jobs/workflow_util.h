@@ -1,0 +1,48 @@
+// Helpers shared by the workflow translation units (workflows.cpp,
+// lifecycle_workflows.cpp). Internal to daemon/jobs. Loop thread only.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/exec/command.h"
+#include "daemon/jobs/workflows.h"
+
+namespace bootstrapd {
+
+struct Workflows::StepState {
+  std::string name;
+  nlohmann::json record = nlohmann::json::object();
+  bool interrupted_before = false;  // an earlier attempt of this step was cut
+  std::string outcome;              // done | already_done | skipped | failed
+  std::string error;
+  bool canceled = false;
+  bool abandoned = false;
+  // True when the step must stop now (the job was canceled or is draining).
+  bool Stopped() const { return canceled || abandoned; }
+};
+
+namespace wf {
+
+inline constexpr const char* kConflictText = "the object has been modified";
+inline constexpr int kConflictAttempts = 6;
+
+// True when stdout or stderr of `r` contains `needle`.
+bool Contains(const CommandResult& r, std::string_view needle);
+// The most useful one-line error of a failed call (stderr tail, or why it did not exit).
+std::string ErrorOf(const CommandResult& r);
+// Sleeps 100 ms * 2^attempt (capped) plus jitter.
+boost::asio::awaitable<void> Backoff(int attempt);
+// Writes `text` to a new private temporary file; returns its path or "" with *error.
+std::string WriteTempFile(const std::string& text, std::string* error);
+// Records `r` as the step's main command, exit code and outputs.
+void SetMain(Workflows::StepState* st, const std::string& command, const CommandResult& r);
+// Marks the step failed with `error`; returns false.
+bool Fail(Workflows::StepState* st, std::string error);
+
+}  // namespace wf
+}  // namespace bootstrapd
