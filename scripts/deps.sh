@@ -9,6 +9,7 @@ PKGS=(
   librdkafka-dev nlohmann-json3-dev libspdlog-dev prometheus-cpp-dev catch2
   libsqlite3-dev libsystemd-dev libssl-dev
   python3 curl jq procps
+  systemd dpkg-dev lintian python3-yaml
 )
 
 missing=()
