@@ -12,6 +12,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cstdio>
+#include <filesystem>
+
+#include <openssl/evp.h>
 
 #include "daemon/exec/executor.h"
 #include "daemon/exec/process_command_runner.h"
@@ -40,6 +43,23 @@ struct Parts {
 };
 
 void Notify(const std::string& text) { sd_notify(0, text.c_str()); }
+
+// Identifies this daemon's children across restarts: a hash of the absolute
+// job database path (one daemon per database).
+std::string InstanceId(const std::string& db_path) {
+  std::error_code ec;
+  const std::string abs = std::filesystem::absolute(db_path, ec).string();
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(abs.data(), abs.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string id;
+  for (unsigned int i = 0; i < 8; ++i) {
+    id.push_back(kHex[md[i] >> 4]);
+    id.push_back(kHex[md[i] & 0xF]);
+  }
+  return id;
+}
 
 std::string StatusLine(const JobManager& jobs) {
   return "STATUS=queued=" + std::to_string(jobs.queued()) +
@@ -94,18 +114,56 @@ int RunDaemon(const Config& config, const std::map<std::string, std::string>& en
     return 1;
   }
 
+  // Kill what a killed predecessor left running before any job resumes, so two
+  // everestctl never race on one step.
+  const std::string marker = "EVEREST_BOOTSTRAPD_INSTANCE=" + InstanceId(config.job_db_path);
+  {
+    std::vector<ChildRecord> children;
+    Status cs = store->LoadChildren(&children);
+    if (!cs.ok()) {
+      log::Error("cannot read the children table", {{"error", cs.message()}});
+      return 1;
+    }
+    std::vector<std::pair<int, long long>> recorded;
+    std::vector<StoreWrite> forget;
+    for (const auto& c : children) {
+      recorded.emplace_back(c.pid, c.start_ticks);
+      StoreWrite w;
+      w.op = StoreWrite::Op::kDeleteChild;
+      w.child = c;
+      forget.push_back(w);
+    }
+    const int killed = KillLeftoverChildren(recorded, marker);
+    if (killed > 0) {
+      log::Warn("killed process groups left by a previous run", {{"groups", killed}});
+    }
+    if (Status fs = store->Apply(forget); !fs.ok()) {
+      log::Error("cannot clear the children table", {{"error", fs.message()}});
+      return 1;
+    }
+  }
+
   asio::io_context ioc(1);
   Metrics metrics;
   ProcessRunnerOptions popts;
   const auto path_it = env.find("PATH");
   popts.path = path_it != env.end() ? path_it->second : "/usr/local/bin:/usr/bin:/bin";
   popts.env = ChildEnvironment(env, config.safe_subprocess_env, config.kubeconfig);
+  popts.env.push_back(marker);
   popts.output_cap = config.cli_output_cap;
   popts.kill_grace = std::chrono::milliseconds(config.kill_grace_ms);
+  JobManager* runner_hooks = nullptr;  // set once the job manager exists
+  popts.on_spawn = [&runner_hooks](int pid, long long ticks, const std::string& owner) {
+    if (runner_hooks != nullptr) runner_hooks->ChildStarted(pid, ticks, owner);
+  };
+  popts.on_exit = [&runner_hooks](int pid) {
+    if (runner_hooks != nullptr) runner_hooks->ChildExited(pid);
+  };
   ProcessCommandRunner runner(ioc.get_executor(), popts, &metrics);
   Executor executor(ioc.get_executor(), &runner, config.max_subproc_concurrency);
   SystemClock clock;
   JobManager jobs(ioc.get_executor(), config, store.get(), &metrics, &clock);
+  runner_hooks = &jobs;
   Workflows workflows(config, &executor, &jobs, &metrics);
   jobs.SetWorkflowRunner(&workflows);
 
@@ -137,6 +195,7 @@ int RunDaemon(const Config& config, const std::map<std::string, std::string>& en
   }
   ctx.listening = true;
   server.Start();
+  jobs.StartRetention();
   log::Info("listening", {{"address", config.bind_address},
                           {"port", server.port()},
                           {"version", BOOTSTRAPD_VERSION},

@@ -111,8 +111,26 @@ HttpResponse JobAnswer(AppContext* ctx, const std::string& job_id) {
                   {"stderr", stderr_tail}});
 }
 
+std::optional<HttpResponse> ApplyIdempotency(const HttpRequest& req, const std::string& route,
+                                             const json& body, SubmitRequest* sr) {
+  const std::string* key = req.Header("Idempotency-Key");
+  if (key == nullptr) return std::nullopt;
+  bool ok = !key->empty() && key->size() <= 255;
+  for (char c : *key) ok = ok && c > 0x20 && c < 0x7F;
+  if (!ok) {
+    return Problem(400, "bad-idempotency-key", "Invalid Idempotency-Key",
+                   "the key must be 1 to 255 visible ASCII characters");
+  }
+  sr->idem_scope = "rest:" + route + ":" + *key;
+  sr->idem_canonical = body.dump();  // nlohmann objects keep keys sorted: canonical
+  return std::nullopt;
+}
+
 HttpResponse SubmitProblem(const SubmitOutcome& o) {
   switch (o.code) {
+    case SubmitOutcome::Code::kKeyMismatch:
+      return Problem(422, "idempotency-key-reused", "Idempotency-Key reused with another body",
+                     o.message, {{"job_id", o.job_id}});
     case SubmitOutcome::Code::kQueueFull: {
       HttpResponse r = Problem(429, "queue-full", "Too many queued jobs", o.message);
       r.Set("Retry-After", "5");
@@ -137,9 +155,12 @@ HttpResponse SubmitProblem(const SubmitOutcome& o) {
 }
 
 boost::asio::awaitable<HttpResponse> SubmitAndAnswer(AppContext* ctx, HttpRequest req,
-                                                     SubmitRequest sr, int default_wait_s) {
+                                                     SubmitRequest sr, int default_wait_s,
+                                                     std::string route, json body) {
+  if (auto p = ApplyIdempotency(req, route, body, &sr)) co_return *p;
   SubmitOutcome o = co_await ctx->jobs->Submit(std::move(sr));
-  if (o.code != SubmitOutcome::Code::kAccepted) co_return SubmitProblem(o);
+  const bool replay = o.code == SubmitOutcome::Code::kReplay;
+  if (o.code != SubmitOutcome::Code::kAccepted && !replay) co_return SubmitProblem(o);
   const Preference pref = ParsePrefer(req);
   int wait_s = default_wait_s;
   std::string applied;
@@ -153,6 +174,7 @@ boost::asio::awaitable<HttpResponse> SubmitAndAnswer(AppContext* ctx, HttpReques
   if (wait_s > 0) co_await ctx->jobs->WaitFinished(o.job_id, std::chrono::seconds(wait_s));
   HttpResponse r = JobAnswer(ctx, o.job_id);
   if (!applied.empty()) r.Set("Preference-Applied", applied);
+  if (replay) r.Set("Idempotent-Replayed", "true");
   co_return r;
 }
 
@@ -161,6 +183,7 @@ boost::asio::awaitable<CommandResult> RunRead(AppContext* ctx, Argv argv, std::s
   spec.argv = std::move(argv);
   spec.timeout = std::chrono::seconds(ctx->config->cli_timeout_s);
   spec.metric_subcommand = std::move(metric_sub);
+  spec.output_cap = kParsedOutputCap;
   CommandResult r = co_await ctx->executor->Run(std::move(spec));
   co_return r;
 }

@@ -48,15 +48,24 @@ struct Preference {
 };
 Preference ParsePrefer(const HttpRequest& req);
 
+// Reads the Idempotency-Key header (if any) into sr.idem_scope
+// ("rest:<route>:<key>") and the canonical body; a malformed key is a 400.
+std::optional<HttpResponse> ApplyIdempotency(const HttpRequest& req, const std::string& route,
+                                             const nlohmann::json& body, SubmitRequest* sr);
+
 // Maps a refused submission to its problem (429, 503, 409).
 HttpResponse SubmitProblem(const SubmitOutcome& o);
 
 // Submits `sr`, then waits as RFC 7240 Prefer asks (default: `default_wait_s`)
 // and answers with JobAnswer; echoes Preference-Applied.
+// With an Idempotency-Key the same key and body give the original job
+// (Idempotent-Replayed: true); another body is a 422.
 boost::asio::awaitable<HttpResponse> SubmitAndAnswer(AppContext* ctx, HttpRequest req,
-                                                     SubmitRequest sr, int default_wait_s);
+                                                     SubmitRequest sr, int default_wait_s,
+                                                     std::string route, nlohmann::json body);
 
 // Runs a read-only CLI call through the executor's concurrency limit.
+// Its outputs are parsed, so they get the large cap.
 boost::asio::awaitable<CommandResult> RunRead(AppContext* ctx, Argv argv, std::string metric_sub);
 
 // The problem for a failed read-only CLI call: 503 missing binary, 504 timeout,

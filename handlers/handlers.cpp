@@ -3,6 +3,8 @@
 // metrics. Each handler is a free coroutine taking its arguments by value.
 #include <boost/asio/this_coro.hpp>
 
+#include <set>
+
 #include "daemon/domain/everestctl_parse.h"
 #include "daemon/domain/requests.h"
 #include "daemon/domain/text.h"
@@ -46,7 +48,8 @@ awaitable<HttpResponse> PostBootstrap(AppContext* ctx, HttpRequest req, PathPara
   }
   sr.inputs = BootstrapInputs(br, sr.secret_origin);
   // 202 at once unless the client asks to wait (Prefer: wait=N).
-  HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr), 0);
+  HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr), 0,
+                                            "/bootstrap/users", std::move(body));
   co_return r;
 }
 
@@ -83,6 +86,97 @@ awaitable<HttpResponse> GetJobResult(AppContext* ctx, HttpRequest, PathParams p)
     v["credentials"]["note"] = "generated password, shown once: it is not stored any more";
   }
   co_return HttpResponse::Json(200, v);
+}
+
+// The opaque page cursor: "c1." + hex of the last item's sequence number.
+std::string EncodeCursor(std::int64_t seq) {
+  static const char* kHex = "0123456789abcdef";
+  const std::string digits = std::to_string(seq);
+  std::string c = "c1.";
+  for (unsigned char ch : digits) {
+    c.push_back(kHex[ch >> 4]);
+    c.push_back(kHex[ch & 0xF]);
+  }
+  return c;
+}
+
+bool DecodeCursor(const std::string& c, std::int64_t* seq) {
+  if (c.rfind("c1.", 0) != 0 || c.size() < 5 || c.size() > 64 || (c.size() - 3) % 2 != 0) return false;
+  std::string digits;
+  for (std::size_t i = 3; i < c.size(); i += 2) {
+    const std::string byte = c.substr(i, 2);
+    char* end = nullptr;
+    const long v = std::strtol(byte.c_str(), &end, 16);
+    if (*end != '\0' || v < '0' || v > '9') return false;
+    digits.push_back(static_cast<char>(v));
+  }
+  *seq = std::atoll(digits.c_str());
+  return *seq > 0;
+}
+
+awaitable<HttpResponse> ListJobs(AppContext* ctx, HttpRequest req, PathParams) {
+  std::vector<std::pair<std::string, std::string>> query;
+  if (!ParseQuery(req.query, &query)) {
+    co_return Problem(400, "bad-query", "Malformed query string", "a percent escape is invalid");
+  }
+  JobFilter f;
+  std::vector<FieldError> errors;
+  std::set<std::string> seen;
+  for (const auto& [k, v] : query) {
+    if (!seen.insert(k).second) {
+      errors.push_back({"/" + k, "given more than once"});
+      continue;
+    }
+    if (k == "status") {
+      if (auto st = ParseStatus(v)) f.status = st;
+      else errors.push_back({"/status", "must be one of queued, running, succeeded, failed, canceled"});
+    } else if (k == "kind") {
+      if (auto kd = ParseKind(v)) f.kind = kd;
+      else errors.push_back({"/kind", "must be one of bootstrap, password, resources, operators, suspend, resume, delete"});
+    } else if (k == "username") {
+      f.username = v;
+    } else if (k == "namespace") {
+      f.ns = v;
+    } else if (k == "source") {
+      if (v != "rest" && v != "kafka" && v != "webhook") errors.push_back({"/source", "must be rest, kafka or webhook"});
+      else f.source = v;
+    } else if (k == "limit") {
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > 500) {
+        errors.push_back({"/limit", "must be an integer from 1 to 500"});
+      } else {
+        f.limit = static_cast<int>(n);
+      }
+    } else if (k == "cursor") {
+      if (!DecodeCursor(v, &f.before_seq)) errors.push_back({"/cursor", "is not a cursor this API returned"});
+    } else {
+      errors.push_back({"/" + k, "unknown query parameter '" + k + "'"});
+    }
+  }
+  if (!errors.empty()) co_return ValidationProblem(errors);
+  std::vector<Job> jobs;
+  Status s = ctx->jobs->ListJobs(f, &jobs);
+  if (!s.ok()) co_return Problem(503, "store-unavailable", "Job store unavailable", s.message());
+  json items = json::array();
+  for (const auto& j : jobs) items.push_back(JobView(j));
+  json next = nullptr;
+  if (static_cast<int>(jobs.size()) == f.limit) next = EncodeCursor(jobs.back().seq);
+  co_return HttpResponse::Json(200, {{"items", items}, {"next_cursor", next}});
+}
+
+awaitable<HttpResponse> CancelJob(AppContext* ctx, HttpRequest, PathParams p) {
+  const std::string id = p["id"];
+  if (!IsUuid(id)) co_return UnknownJob(id);
+  Job j;
+  Status s = co_await ctx->jobs->Cancel(id, &j);
+  if (s.code() == Status::Code::kNotFound) co_return UnknownJob(id);
+  if (s.code() == Status::Code::kConflict) {
+    co_return Problem(409, "job-finished", "Job already finished", s.message(),
+                      {{"job_id", id}, {"job_status", StatusName(j.status)}});
+  }
+  if (!s.ok()) co_return Problem(503, "store-unavailable", "Job store unavailable", s.message());
+  co_return HttpResponse::Json(200, JobView(j));
 }
 
 awaitable<HttpResponse> GetAccountsList(AppContext* ctx, HttpRequest, PathParams) {
@@ -156,6 +250,8 @@ void RegisterRoutes(Router* router, AppContext* ctx) {
   router->Add("POST", "/bootstrap/users", true, Bind<PostBootstrap>(ctx));
   router->Add("GET", "/jobs/{id}", true, Bind<GetJob>(ctx));
   router->Add("GET", "/jobs/{id}/result", true, Bind<GetJobResult>(ctx));
+  router->Add("GET", "/jobs", true, Bind<ListJobs>(ctx));
+  router->Add("POST", "/jobs/{id}/cancel", true, Bind<CancelJob>(ctx));
   router->Add("GET", "/accounts/list", true, Bind<GetAccountsList>(ctx));
   RegisterLifecycleRoutes(router, ctx);
 }

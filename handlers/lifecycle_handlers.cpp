@@ -41,7 +41,8 @@ awaitable<HttpResponse> PostPassword(AppContext* ctx, HttpRequest req, PathParam
   sr.secret = pr.new_password;  // memory only: never persisted
   sr.secret_origin = "request";
   HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr),
-                                            ctx->config->sync_wait_s);
+                                            ctx->config->sync_wait_s, "/accounts/password",
+                                            std::move(body));
   co_return r;
 }
 
@@ -60,7 +61,8 @@ awaitable<HttpResponse> PostResources(AppContext* ctx, HttpRequest req, PathPara
                              {{"namespace", rr.ns}, {"resources", res}});
   if (auto t = ctx->jobs->TenantOfNamespace(rr.ns)) sr.username = t->username;
   HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr),
-                                            ctx->config->sync_wait_s);
+                                            ctx->config->sync_wait_s, "/namespaces/resources",
+                                            std::move(body));
   co_return r;
 }
 
@@ -78,7 +80,8 @@ awaitable<HttpResponse> PostOperators(AppContext* ctx, HttpRequest req, PathPara
                              {{"namespace", orq.ns}, {"operators", ops}});
   if (auto t = ctx->jobs->TenantOfNamespace(orq.ns)) sr.username = t->username;
   HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr),
-                                            ctx->config->sync_wait_s);
+                                            ctx->config->sync_wait_s, "/namespaces/operators",
+                                            std::move(body));
   co_return r;
 }
 
@@ -115,8 +118,11 @@ awaitable<HttpResponse> PostTenant(AppContext* ctx, HttpRequest req, TenantActio
       break;
   }
   SubmitRequest sr = EditJob(req, kind, tr.username, tr.ns, inputs);
+  const std::string route = action == TenantAction::kSuspend  ? "/accounts/suspend"
+                            : action == TenantAction::kResume ? "/accounts/resume"
+                                                              : "/accounts/delete";
   HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr),
-                                            ctx->config->sync_wait_s);
+                                            ctx->config->sync_wait_s, route, std::move(body));
   co_return r;
 }
 

@@ -44,7 +44,15 @@ struct CommandSpec {
   // basename of argv[0], subcommand to "other".
   std::string metric_tool;
   std::string metric_subcommand;
+  // Who the child works for (a job id), recorded with its pid while it runs.
+  std::string owner;
+  // Per-stream cap for this call (0 = the runner's default). Outputs the
+  // daemon parses (kubectl -o json, everestctl tables) get a large one.
+  std::size_t output_cap = 0;
 };
+
+// The cap for outputs the daemon parses rather than shows.
+inline constexpr std::size_t kParsedOutputCap = 64u << 20;
 
 struct CommandResult {
   enum class Status {

@@ -17,6 +17,13 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
 #include <cerrno>
 #include <cstring>
 
@@ -83,6 +90,79 @@ std::vector<std::string> ChildEnvironment(const std::map<std::string, std::strin
   v.reserve(out.size());
   for (const auto& [k, val] : out) v.push_back(k + "=" + val);
   return v;
+}
+
+long long ProcessStartTicks(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return -1;
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  // Fields after the command name start at field 3 (state); starttime is 22.
+  for (int i = 3; i <= 22; ++i) {
+    if (!(fields >> f)) return -1;
+  }
+  return std::atoll(f.c_str());
+}
+
+namespace {
+
+bool EnvironHas(int pid, const std::string& marker) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::string entry;
+  while (std::getline(in, entry, '\0')) {
+    if (entry == marker) return true;
+  }
+  return false;
+}
+
+bool GroupAlive(int pgid) {
+  // A zombie counts as gone (its parent, now init, reaps it when it can).
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string stat;
+    if (!std::getline(in, stat)) continue;
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0, pg = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %d %d", &state, &ppid, &pg) != 3) continue;
+    if (pg == pgid && state != 'Z' && state != 'X') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int KillLeftoverChildren(const std::vector<std::pair<int, long long>>& recorded,
+                         const std::string& marker) {
+  std::set<int> groups;
+  for (const auto& [pid, ticks] : recorded) {
+    if (pid > 1 && ProcessStartTicks(pid) == ticks) groups.insert(pid);
+  }
+  if (!marker.empty()) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+      const int pid = std::atoi(name.c_str());
+      if (pid <= 1 || pid == ::getpid() || !EnvironHas(pid, marker)) continue;
+      const pid_t pgid = ::getpgid(pid);
+      if (pgid > 1 && pgid != ::getpgrp()) groups.insert(pgid);
+    }
+  }
+  for (int g : groups) ::kill(-g, SIGKILL);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (int g : groups) {
+    while (GroupAlive(g) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  return static_cast<int>(groups.size());
 }
 
 struct ProcessCommandRunner::Child {
@@ -302,6 +382,7 @@ awaitable<CommandResult> ProcessCommandRunner::Run(CommandSpec spec) {
   }
   ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
 
+  if (options_.on_spawn) options_.on_spawn(pid, ProcessStartTicks(pid), spec.owner);
   auto child = std::make_shared<Child>(ex_);
   child->pid = pid;
   child->grace = options_.kill_grace;
@@ -331,16 +412,18 @@ awaitable<CommandResult> ProcessCommandRunner::Run(CommandSpec spec) {
 
   std::string out_raw, err_raw;
   std::size_t out_dropped = 0, err_dropped = 0;
-  const std::size_t keep = options_.output_cap + 65536;  // room for ANSI that is stripped
+  const std::size_t cap = spec.output_cap > 0 ? spec.output_cap : options_.output_cap;
+  const std::size_t keep = cap + 65536;  // room for ANSI that is stripped
   int wstatus = 0;
   co_await (WriteAll(&in_sd, std::move(spec.stdin_data)) &&
             ReadAll(&out_sd, &out_raw, keep, &out_dropped) &&
             ReadAll(&err_sd, &err_raw, keep, &err_dropped) && WaitExit(&pid_sd, child, &wstatus));
   if (spec.cancel) spec.cancel->Remove(cancel_id);
   running_.erase(pid);
+  if (options_.on_exit) options_.on_exit(pid);
 
-  res.out = Finish(std::move(out_raw), out_dropped, options_.output_cap, &res.out_truncated);
-  res.err = Finish(std::move(err_raw), err_dropped, options_.output_cap, &res.err_truncated);
+  res.out = Finish(std::move(out_raw), out_dropped, cap, &res.out_truncated);
+  res.err = Finish(std::move(err_raw), err_dropped, cap, &res.err_truncated);
   if (child->canceled) {
     res.status = CommandResult::Status::kCanceled;
     res.error = "canceled: the child was terminated";

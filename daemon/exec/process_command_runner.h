@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,6 +23,10 @@ class Metrics;
 
 struct ProcessRunnerOptions {
   std::vector<std::string> env;     // "KEY=VALUE" entries the children get
+  // Told of every child right after its start and after its end, so that its
+  // pid and start time can be kept until it is reaped (leftover killing).
+  std::function<void(int pid, long long start_ticks, const std::string& owner)> on_spawn;
+  std::function<void(int pid)> on_exit;
   std::string path;                 // PATH used to find argv[0] (the daemon's own PATH)
   std::size_t output_cap = 64 << 10;
   std::chrono::milliseconds kill_grace{3000};
@@ -36,6 +41,18 @@ std::string FindExecutable(const std::string& name, const std::string& path_var)
 // TERM=dumb; otherwise everything. A non-empty `kubeconfig` overrides KUBECONFIG.
 std::vector<std::string> ChildEnvironment(const std::map<std::string, std::string>& env,
                                           bool safe, const std::string& kubeconfig);
+
+// The start time of `pid` in clock ticks since boot (/proc/<pid>/stat field
+// 22), or -1 when the process does not exist.
+long long ProcessStartTicks(int pid);
+
+// Kills (SIGKILL to the process group) what a killed predecessor left running:
+// every recorded child whose start time still matches (so a reused pid is
+// never hit), and every process whose environment carries `marker`
+// ("NAME=value", set on every child by this daemon). Waits up to 2 s for them
+// to die. Returns how many process groups were killed.
+int KillLeftoverChildren(const std::vector<std::pair<int, long long>>& recorded,
+                         const std::string& marker);
 
 class ProcessCommandRunner final : public CommandRunner {
  public:

@@ -13,6 +13,50 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+namespace {
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+bool Decode(std::string_view in, std::string* out) {
+  out->clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out->push_back(' ');
+    } else if (in[i] == '%') {
+      if (i + 2 >= in.size()) return false;
+      const int h = Hex(in[i + 1]), l = Hex(in[i + 2]);
+      if (h < 0 || l < 0) return false;
+      out->push_back(static_cast<char>(h * 16 + l));
+      i += 2;
+    } else {
+      out->push_back(in[i]);
+    }
+  }
+  return true;
+}
+}  // namespace
+
+bool ParseQuery(std::string_view query, std::vector<std::pair<std::string, std::string>>* out) {
+  std::size_t i = 0;
+  while (i < query.size()) {
+    std::size_t amp = query.find('&', i);
+    if (amp == std::string_view::npos) amp = query.size();
+    const std::string_view part = query.substr(i, amp - i);
+    if (!part.empty()) {
+      const std::size_t eq = part.find('=');
+      std::string k, v;
+      if (!Decode(part.substr(0, eq), &k)) return false;
+      if (eq != std::string_view::npos && !Decode(part.substr(eq + 1), &v)) return false;
+      out->emplace_back(std::move(k), std::move(v));
+    }
+    i = amp + 1;
+  }
+  return true;
+}
+
 const std::string* HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
     if (EqualsIgnoreCase(k, name)) return &v;

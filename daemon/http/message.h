@@ -47,6 +47,10 @@ using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(HttpReque
 HttpResponse Problem(int status, std::string_view slug, std::string_view title,
                      std::string_view detail, const nlohmann::json& extra = nlohmann::json::object());
 
+// Parses an application/x-www-form-urlencoded query ("a=1&b=x%20y"); false on
+// a bad percent escape. Repeated names keep every value, in order.
+bool ParseQuery(std::string_view query, std::vector<std::pair<std::string, std::string>>* out);
+
 // Case-insensitive ASCII comparison.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 

@@ -6,6 +6,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+
 #include "daemon/metrics/metrics.h"
 #include "daemon/util/ids.h"
 #include "daemon/util/log.h"
@@ -49,6 +54,7 @@ std::vector<std::string> JobManager::Keys(const Job& j) const {
 }
 
 Status JobManager::Recover() {
+  if (Status s = store_->Secret(&secret_); !s.ok()) return s;
   std::vector<Tenant> tenants;
   if (Status s = store_->LoadTenants(&tenants); !s.ok()) return s;
   for (auto& t : tenants) {
@@ -99,8 +105,53 @@ std::optional<Tenant> JobManager::TenantOfNamespace(const std::string& ns) const
   return TenantOfUser(it->second);
 }
 
+std::string JobManager::Fingerprint(const std::string& canonical) const {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+       reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), mac, &len);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex.push_back(kHex[mac[i] >> 4]);
+    hex.push_back(kHex[mac[i] & 0xF]);
+  }
+  return hex;
+}
+
 awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
   SubmitOutcome out;
+  std::string fingerprint;
+  if (!r.idem_scope.empty()) {
+    // The same key again (in flight or committed) is the same job, whatever
+    // the queue or drain state: no new work is created.
+    fingerprint = Fingerprint(r.idem_canonical);
+    IdempotencyKey seen;
+    bool found = false;
+    if (auto it = pending_keys_.find(r.idem_scope); it != pending_keys_.end()) {
+      seen = it->second;
+      found = true;
+    } else {
+      Status ks = store_->GetKey(r.idem_scope, &seen);
+      if (ks.ok()) {
+        found = true;
+      } else if (ks.code() != Status::Code::kNotFound) {
+        metrics_->store_errors.Add({{"op", "get_key"}}).Increment();
+        out.code = SubmitOutcome::Code::kStoreError;
+        out.message = ks.message();
+        co_return out;
+      }
+    }
+    if (found) {
+      out.job_id = seen.job_id;
+      out.code = seen.fingerprint == fingerprint ? SubmitOutcome::Code::kReplay
+                                                 : SubmitOutcome::Code::kKeyMismatch;
+      if (out.code == SubmitOutcome::Code::kKeyMismatch) {
+        out.message = "this Idempotency-Key was used with a different request body";
+      }
+      co_return out;
+    }
+  }
   if (draining_) {
     metrics_->jobs_rejected.Increment();
     out.code = SubmitOutcome::Code::kDraining;
@@ -176,12 +227,20 @@ awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
   const std::int64_t seq = j.seq;
   // Admit to memory now (so GET sees it and the queue bound holds), schedule
   // only after the commit: nothing runs that is not durable.
+  if (!r.idem_scope.empty()) {
+    StoreWrite kw;
+    kw.op = StoreWrite::Op::kPutKey;
+    kw.key = {r.idem_scope, id, fingerprint, ToUnixMs(clock_->Now())};
+    pending_keys_[r.idem_scope] = kw.key;
+    writes.push_back(std::move(kw));
+  }
   const std::vector<std::string> keys = Keys(j);
   for (const auto& k : keys) key_queues_[k].push_back(id);
   pending_.push_back(id);
   active_[id] = std::move(run);
   UpdateGauges();
   Status s = co_await Commit(std::move(writes));
+  if (!r.idem_scope.empty()) pending_keys_.erase(r.idem_scope);  // the store has it now (or not)
   if (!s.ok()) {
     if (new_binding) {
       tenants_by_user_.erase(tenant.username);
@@ -464,6 +523,111 @@ Status JobManager::ListJobs(const JobFilter& f, std::vector<Job>* out) {
     if (auto it = active_.find(j.id); it != active_.end()) j = it->second->job;
   }
   return Status::Ok();
+}
+
+awaitable<Status> JobManager::Cancel(std::string id, Job* out) {
+  auto a = active_.find(id);
+  if (a == active_.end()) {
+    Status s = GetJob(id, out);
+    if (!s.ok()) co_return s;
+    co_return Status::Conflict(std::string("the job is already ") + StatusName(out->status));
+  }
+  JobRun* run = a->second.get();
+  if (run->job.status == JobStatus::kQueued && run->committed &&
+      std::find(pending_.begin(), pending_.end(), id) != pending_.end()) {
+    // Not started: it never will.
+    std::erase(pending_, id);
+    Job& j = run->job;
+    j.status = JobStatus::kCanceled;
+    j.finished_at = Now();
+    j.summary = "canceled before it started";
+    j.stored_secret.reset();
+    Status s = co_await Persist(j);
+    metrics_->jobs
+        .Add({{"kind", KindName(j.kind)}, {"source", j.source}, {"status", "canceled"}})
+        .Increment();
+    log::Info("job canceled while queued", {{"job_id", id}});
+    *out = j;
+    ++running_;  // Finished() is shared with running jobs and decrements it
+    Finished(id);
+    co_return s;
+  }
+  // Running (or committing): terminate its children; the workflow ends canceled.
+  run->cancel->Cancel();
+  log::Info("cancel requested for a running job", {{"job_id", id}});
+  co_await WaitFinished(id, std::chrono::milliseconds(config_.kill_grace_ms) +
+                                std::chrono::seconds(30));
+  co_return GetJob(id, out);
+}
+
+void JobManager::StartRetention() {
+  asio::co_spawn(ex_, RetentionLoop(this), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::Error("retention task failed", {{"error", ex.what()}});
+    }
+  });
+}
+
+awaitable<int> JobManager::PurgeOnce() {
+  const auto retention = std::chrono::milliseconds(
+      static_cast<std::int64_t>(config_.job_retention_hours * 3600.0 * 1000.0));
+  const std::int64_t cutoff = ToUnixMs(clock_->Now()) - retention.count();
+  int total = 0;
+  for (;;) {
+    int jobs = 0, keys = 0;
+    Status s = store_->Purge(cutoff, 500, &jobs, &keys);
+    if (!s.ok()) {
+      metrics_->store_errors.Add({{"op", "purge"}}).Increment();
+      log::Warn("retention purge failed; retried later", {{"error", s.message()}});
+      break;
+    }
+    total += jobs;
+    metrics_->jobs_purged.Increment(jobs);
+    if (jobs < 500 && keys < 500) break;
+    // Let requests in between batches.
+    asio::steady_timer yield(ex_);
+    yield.expires_after(std::chrono::milliseconds(0));
+    co_await Sleep(&yield);
+  }
+  if (total > 0) log::Info("retention purged finished jobs", {{"jobs", total}});
+  co_return total;
+}
+
+awaitable<void> JobManager::RetentionLoop(JobManager* self) {
+  const double retention_ms = self->config_.job_retention_hours * 3600.0 * 1000.0;
+  const auto interval = std::chrono::milliseconds(
+      static_cast<std::int64_t>(std::clamp(retention_ms / 4.0, 200.0, 60000.0)));
+  asio::steady_timer t(self->ex_);
+  while (!self->draining_) {
+    co_await self->PurgeOnce();
+    t.expires_after(interval);
+    co_await Sleep(&t);
+  }
+}
+
+void JobManager::Enqueue(StoreWrite w) {
+  batch_.push_back(std::move(w));
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    asio::post(ex_, [this] { Flush(); });
+  }
+}
+
+void JobManager::ChildStarted(int pid, long long start_ticks, const std::string& job_id) {
+  StoreWrite w;
+  w.op = StoreWrite::Op::kPutChild;
+  w.child = {pid, start_ticks, job_id};
+  Enqueue(std::move(w));
+}
+
+void JobManager::ChildExited(int pid) {
+  StoreWrite w;
+  w.op = StoreWrite::Op::kDeleteChild;
+  w.child.pid = pid;
+  Enqueue(std::move(w));
 }
 
 void JobManager::BeginDrain() {

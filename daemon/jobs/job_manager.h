@@ -59,10 +59,16 @@ struct SubmitRequest {
   std::string request_id;
   bool bind_tenant = false;  // bootstrap: record username <-> namespace
   bool check_pair = false;   // edits: username and namespace must be a pair of the table
+  // Idempotency (SPEC §2): the key's scope and the canonical body it stands for.
+  std::string idem_scope;      // "" = no key
+  std::string idem_canonical;  // canonical JSON of the request (sorted keys)
 };
 
 struct SubmitOutcome {
-  enum class Code { kAccepted, kQueueFull, kDraining, kStoreError, kOwnership };
+  // kReplay: the key was seen with the same body: job_id is the original job.
+  // kKeyMismatch: the key was seen with another body (422).
+  enum class Code { kAccepted, kQueueFull, kDraining, kStoreError, kOwnership, kReplay,
+                    kKeyMismatch };
   Code code = Code::kAccepted;
   std::string job_id;
   std::string message;
@@ -100,6 +106,22 @@ class JobManager {
   std::optional<Tenant> TenantOfUser(const std::string& username) const;
   std::optional<Tenant> TenantOfNamespace(const std::string& ns) const;
 
+  // POST /jobs/{id}/cancel: a queued job becomes canceled at once; a running
+  // one has its children terminated and ends canceled. kNotFound, or kConflict
+  // for a finished job. *out is the job afterwards.
+  boost::asio::awaitable<Status> Cancel(std::string id, Job* out);
+
+  // Starts the retention task: finished jobs and idempotency keys older than
+  // JOB_RETENTION_HOURS are purged in small batches, never blocking the loop long.
+  void StartRetention();
+  // One purge pass (all due batches); returns the number of jobs purged.
+  boost::asio::awaitable<int> PurgeOnce();
+
+  // Child bookkeeping for leftover killing (not awaited: a crash before the
+  // row is committed is covered by the environment marker).
+  void ChildStarted(int pid, long long start_ticks, const std::string& job_id);
+  void ChildExited(int pid);
+
   // Removes a deleted tenant's username <-> namespace row (durably).
   boost::asio::awaitable<Status> ForgetTenant(std::string username);
 
@@ -123,7 +145,10 @@ class JobManager {
 
  private:
   boost::asio::awaitable<Status> Commit(std::vector<StoreWrite> writes);
+  void Enqueue(StoreWrite w);  // joins the next group commit; nobody waits for it
   void Flush();
+  std::string Fingerprint(const std::string& canonical) const;
+  static boost::asio::awaitable<void> RetentionLoop(JobManager* self);
   void Enqueue(std::unique_ptr<JobRun> run);
   void Schedule();
   bool Runnable(const JobRun& run) const;
@@ -150,6 +175,8 @@ class JobManager {
   std::map<std::string, Tenant> tenants_by_user_;
   std::map<std::string, std::string> user_by_namespace_;
   std::multimap<std::string, std::shared_ptr<Waiter>> waiters_;      // job id -> waiter
+  std::map<std::string, IdempotencyKey> pending_keys_;               // not yet committed
+  std::string secret_;                                               // fingerprint key
 
   // Group commit.
   std::vector<StoreWrite> batch_;

@@ -20,11 +20,30 @@ struct Tenant {
   std::string created_at;
 };
 
+// An idempotency key (SPEC §2): REST keys, Kafka (source, id) and webhook ids
+// share one table, each in its own scope ("rest:<route>:<key>",
+// "kafka:<source>:<id>", "webhook:<id>").
+struct IdempotencyKey {
+  std::string scope;
+  std::string job_id;
+  std::string fingerprint;  // keyed hash of the canonical body
+  std::int64_t created_ms = 0;
+};
+
+// A running child, so that a successor can kill what a killed daemon left.
+struct ChildRecord {
+  int pid = 0;  // also its process group (each child leads its own session)
+  long long start_ticks = 0;  // /proc/<pid>/stat field 22: guards against pid reuse
+  std::string job_id;
+};
+
 struct StoreWrite {
-  enum class Op { kUpsertJob, kPutTenant, kDeleteTenant };
+  enum class Op { kUpsertJob, kPutTenant, kDeleteTenant, kPutKey, kPutChild, kDeleteChild };
   Op op = Op::kUpsertJob;
-  Job job;        // kUpsertJob
-  Tenant tenant;  // kPutTenant / kDeleteTenant (by username)
+  Job job;              // kUpsertJob
+  Tenant tenant;        // kPutTenant / kDeleteTenant (by username)
+  IdempotencyKey key;   // kPutKey
+  ChildRecord child;    // kPutChild / kDeleteChild (by pid)
 };
 
 // GET /jobs filters; newest first. `before_seq` > 0 continues a page.
@@ -48,6 +67,14 @@ class JobStore {
   virtual Status LoadTenants(std::vector<Tenant>* out) = 0;
   virtual Status ListJobs(const JobFilter& f, std::vector<Job>* out) = 0;
   virtual Status MaxSeq(std::int64_t* out) = 0;
+  // kNotFound when the scope has no key.
+  virtual Status GetKey(const std::string& scope, IdempotencyKey* out) = 0;
+  virtual Status LoadChildren(std::vector<ChildRecord>* out) = 0;
+  // Deletes at most `batch` finished jobs (finished before `cutoff_ms`) and at
+  // most `batch` idempotency keys created before it; reports the counts.
+  virtual Status Purge(std::int64_t cutoff_ms, int batch, int* jobs, int* keys) = 0;
+  // A random secret kept in the database, for keyed fingerprints.
+  virtual Status Secret(std::string* out) = 0;
   // Copies the WAL into the database and truncates it, so that overwritten
   // rows (a wiped password) leave no copy on disk. Pages are secure-deleted.
   virtual Status Checkpoint() = 0;

@@ -176,7 +176,7 @@ awaitable<bool> Workflows::StepUpdateOperators(JobRun* run, StepState* st) {
   // What is installed now (everestctl cannot remove an operator: check first).
   Argv list = NamespacesListArgv(config_.everestctl);
   CommandResult l = co_await Call(run, st, list, "", config_.cli_timeout_s, Executor::Lane::kNone,
-                                  "namespaces list");
+                                  "namespaces list", {}, kParsedOutputCap);
   if (st->Stopped()) co_return false;
   if (!l.Succeeded()) {
     SetMain(st, DisplayCommand(list), l);

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "daemon/jobs/job_store.h"
+#include "daemon/util/time.h"
 
 namespace bootstrapd {
 namespace {
@@ -44,6 +45,30 @@ CREATE TABLE tenants(
   namespace  TEXT NOT NULL UNIQUE,
   created_at TEXT NOT NULL
 );
+)sql",
+    // 1 -> 2: retention by finish time, idempotency keys, running children.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN finished_ms INTEGER;
+UPDATE jobs SET finished_ms = CAST((julianday(finished_at) - 2440587.5) * 86400000 AS INTEGER)
+  WHERE finished_at != '';
+CREATE INDEX jobs_finished ON jobs(finished_ms) WHERE finished_ms IS NOT NULL;
+CREATE TABLE idempotency(
+  scope       TEXT PRIMARY KEY,
+  job_id      TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  created_ms  INTEGER NOT NULL
+);
+CREATE INDEX idempotency_created ON idempotency(created_ms);
+CREATE TABLE children(
+  pid         INTEGER PRIMARY KEY,
+  start_ticks INTEGER NOT NULL,
+  job_id      TEXT NOT NULL
+);
+CREATE TABLE meta(
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+INSERT INTO meta(key, value) VALUES('secret', lower(hex(randomblob(32))));
 )sql",
 };
 
@@ -99,17 +124,25 @@ class SqliteJobStore final : public JobStore {
 
   bool PrepareAll(std::string* error) {
     const std::string upsert = std::string("INSERT INTO jobs(") + kJobColumns +
-        ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17) "
+        ", finished_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18) "
         "ON CONFLICT(id) DO UPDATE SET status=excluded.status, inputs=excluded.inputs, "
         "steps=excluded.steps, started_at=excluded.started_at, finished_at=excluded.finished_at, "
         "summary=excluded.summary, secret=excluded.secret, secret_origin=excluded.secret_origin, "
-        "extra=excluded.extra";
+        "extra=excluded.extra, finished_ms=excluded.finished_ms";
     const std::string get = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id=?1";
     if (!upsert_.Prepare(db_, upsert.c_str()) || !get_.Prepare(db_, get.c_str()) ||
         !put_tenant_.Prepare(db_,
                              "INSERT INTO tenants(username, namespace, created_at) VALUES(?1,?2,?3) "
                              "ON CONFLICT(username) DO UPDATE SET namespace=excluded.namespace") ||
         !del_tenant_.Prepare(db_, "DELETE FROM tenants WHERE username=?1") ||
+        !put_key_.Prepare(db_,
+                          "INSERT INTO idempotency(scope, job_id, fingerprint, created_ms) "
+                          "VALUES(?1,?2,?3,?4) ON CONFLICT(scope) DO NOTHING") ||
+        !get_key_.Prepare(db_,
+                          "SELECT job_id, fingerprint, created_ms FROM idempotency WHERE scope=?1") ||
+        !put_child_.Prepare(db_,
+                            "INSERT OR REPLACE INTO children(pid, start_ticks, job_id) VALUES(?1,?2,?3)") ||
+        !del_child_.Prepare(db_, "DELETE FROM children WHERE pid=?1") ||
         !begin_.Prepare(db_, "BEGIN IMMEDIATE") || !commit_.Prepare(db_, "COMMIT") ||
         !rollback_.Prepare(db_, "ROLLBACK")) {
       *error = path_ + ": cannot prepare statements: " + sqlite3_errmsg(db_);
@@ -211,6 +244,75 @@ class SqliteJobStore final : public JobStore {
     return Status::Ok();
   }
 
+  Status GetKey(const std::string& scope, IdempotencyKey* out) override {
+    get_key_.Reset();
+    BindText(get_key_.get(), 1, scope);
+    const int rc = sqlite3_step(get_key_.get());
+    if (rc == SQLITE_DONE) {
+      get_key_.Reset();
+      return Status::NotFound(scope);
+    }
+    if (rc != SQLITE_ROW) return Error("get key", rc, &get_key_);
+    out->scope = scope;
+    out->job_id = ColText(get_key_.get(), 0);
+    out->fingerprint = ColText(get_key_.get(), 1);
+    out->created_ms = sqlite3_column_int64(get_key_.get(), 2);
+    get_key_.Reset();
+    return Status::Ok();
+  }
+
+  Status LoadChildren(std::vector<ChildRecord>* out) override {
+    Stmt st;
+    if (!st.Prepare(db_, "SELECT pid, start_ticks, job_id FROM children")) {
+      return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
+    }
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      out->push_back({sqlite3_column_int(st.get(), 0), sqlite3_column_int64(st.get(), 1),
+                      ColText(st.get(), 2)});
+    }
+    if (rc != SQLITE_DONE) return Error("load children", rc, nullptr);
+    return Status::Ok();
+  }
+
+  Status Purge(std::int64_t cutoff_ms, int batch, int* jobs, int* keys) override {
+    *jobs = *keys = 0;
+    const std::string limit = std::to_string(std::max(1, batch));
+    const std::string del_jobs =
+        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_ms IS NOT NULL AND "
+        "finished_ms < ?1 AND status IN ('succeeded','failed','canceled') LIMIT " + limit + ")";
+    const std::string del_keys =
+        "DELETE FROM idempotency WHERE scope IN (SELECT scope FROM idempotency WHERE "
+        "created_ms < ?1 LIMIT " + limit + ")";
+    if (Status s = Step(begin_, "begin"); !s.ok()) return s;
+    for (int i = 0; i < 2; ++i) {
+      Stmt st;
+      if (!st.Prepare(db_, (i == 0 ? del_jobs : del_keys).c_str())) {
+        Step(rollback_, "rollback");
+        return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
+      }
+      sqlite3_bind_int64(st.get(), 1, cutoff_ms);
+      const int rc = sqlite3_step(st.get());
+      if (rc != SQLITE_DONE) {
+        Status e = Error("purge", rc, nullptr);
+        Step(rollback_, "rollback");
+        return e;
+      }
+      (i == 0 ? *jobs : *keys) = sqlite3_changes(db_);
+    }
+    return Step(commit_, "commit");
+  }
+
+  Status Secret(std::string* out) override {
+    Stmt st;
+    if (!st.Prepare(db_, "SELECT value FROM meta WHERE key='secret'")) {
+      return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
+    }
+    if (sqlite3_step(st.get()) != SQLITE_ROW) return Status::Corrupt(path_ + ": no secret in meta");
+    *out = ColText(st.get(), 0);
+    return Status::Ok();
+  }
+
   Status Checkpoint() override {
     int log = 0, done = 0;
     const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
@@ -251,6 +353,8 @@ class SqliteJobStore final : public JobStore {
         else sqlite3_bind_null(s, 15);
         BindText(s, 16, j.secret_origin);
         BindText(s, 17, Dump(j.extra));
+        if (auto t = ParseRfc3339(j.finished_at)) sqlite3_bind_int64(s, 18, ToUnixMs(*t));
+        else sqlite3_bind_null(s, 18);
         return Step(upsert_, "upsert job");
       }
       case StoreWrite::Op::kPutTenant:
@@ -263,6 +367,23 @@ class SqliteJobStore final : public JobStore {
         del_tenant_.Reset();
         BindText(del_tenant_.get(), 1, w.tenant.username);
         return Step(del_tenant_, "delete tenant");
+      case StoreWrite::Op::kPutKey:
+        put_key_.Reset();
+        BindText(put_key_.get(), 1, w.key.scope);
+        BindText(put_key_.get(), 2, w.key.job_id);
+        BindText(put_key_.get(), 3, w.key.fingerprint);
+        sqlite3_bind_int64(put_key_.get(), 4, w.key.created_ms);
+        return Step(put_key_, "put idempotency key");
+      case StoreWrite::Op::kPutChild:
+        put_child_.Reset();
+        sqlite3_bind_int64(put_child_.get(), 1, w.child.pid);
+        sqlite3_bind_int64(put_child_.get(), 2, w.child.start_ticks);
+        BindText(put_child_.get(), 3, w.child.job_id);
+        return Step(put_child_, "put child");
+      case StoreWrite::Op::kDeleteChild:
+        del_child_.Reset();
+        sqlite3_bind_int64(del_child_.get(), 1, w.child.pid);
+        return Step(del_child_, "delete child");
     }
     return Status::Invalid("unknown store write");
   }
@@ -311,7 +432,8 @@ class SqliteJobStore final : public JobStore {
   sqlite3* db_;
   int lock_fd_;
   std::string path_;
-  Stmt upsert_, get_, put_tenant_, del_tenant_, begin_, commit_, rollback_;
+  Stmt upsert_, get_, put_tenant_, del_tenant_, put_key_, get_key_, put_child_, del_child_, begin_,
+      commit_, rollback_;
 };
 
 bool Exec(sqlite3* db, const char* sql, const std::string& path, std::string* error) {
@@ -365,7 +487,9 @@ JobStorePtr OpenSqliteJobStore(const std::string& path, std::string* error) {
     if (lock_fd >= 0) ::close(lock_fd);
     return nullptr;
   };
-  sqlite3_busy_timeout(db, 2000);
+  // Only an outside process (a backup, the sqlite3 shell) can hold the lock: wait a
+  // little, never long, since the loop thread waits with us.
+  sqlite3_busy_timeout(db, 250);
   std::string err;
   // journal_mode answers with the mode in force; anything but wal is an error
   // (for example a read-only directory that cannot hold the -wal file).

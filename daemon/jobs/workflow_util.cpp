@@ -78,8 +78,10 @@ void SetMain(Workflows::StepState* st, const std::string& command, const Command
   st->record["command"] = command;
   st->record["exit_code"] = r.status == CommandResult::Status::kExited ? json(r.exit_code)
                                                                         : json(nullptr);
-  st->record["stdout"] = r.out;
-  st->record["stderr"] = r.err;
+  // Parsed outputs may be large: the record keeps the usual cap.
+  constexpr std::size_t kRecordCap = 64u << 10;
+  st->record["stdout"] = CapUtf8(r.out, kRecordCap);
+  st->record["stderr"] = CapUtf8(r.err, kRecordCap);
   if (r.status != CommandResult::Status::kExited) st->record["error_kind"] = StatusName(r.status);
 }
 

@@ -36,7 +36,7 @@ Workflows::Workflows(const Config& config, Executor* executor, JobManager* jobs,
 awaitable<CommandResult> Workflows::Call(JobRun* run, StepState* st, Argv argv,
                                          std::string stdin_data, int timeout_s,
                                          Executor::Lane lane, std::string metric_sub,
-                                         std::vector<std::string> secrets) {
+                                         std::vector<std::string> secrets, std::size_t output_cap) {
   const std::string display = DisplayCommand(argv, secrets);
   CommandResult r;
   for (int attempt = 0;; ++attempt) {
@@ -46,6 +46,8 @@ awaitable<CommandResult> Workflows::Call(JobRun* run, StepState* st, Argv argv,
     spec.timeout = std::chrono::seconds(timeout_s);
     spec.cancel = run->cancel;
     spec.metric_subcommand = metric_sub;
+    spec.owner = run->job.id;
+    spec.output_cap = output_cap;
     r = co_await executor_->Run(std::move(spec), lane);
     json call = {{"command", display},
                  {"status", StatusName(r.status)},
@@ -372,7 +374,7 @@ awaitable<std::optional<json>> Workflows::GetJson(JobRun* run, StepState* st, Ar
   *not_found = false;
   const std::string display = DisplayCommand(argv);
   CommandResult r = co_await Call(run, st, argv, "", config_.cli_timeout_s, Executor::Lane::kNone,
-                                  metric_sub);
+                                  metric_sub, {}, kParsedOutputCap);
   if (st->Stopped()) co_return std::nullopt;
   if (!r.Succeeded()) {
     if (r.status == CommandResult::Status::kExited && Contains(r, "(NotFound)")) {

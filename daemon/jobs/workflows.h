@@ -67,7 +67,8 @@ class Workflows final : public WorkflowRunner {
   boost::asio::awaitable<CommandResult> Call(JobRun* run, StepState* st, Argv argv,
                                              std::string stdin_data, int timeout_s,
                                              Executor::Lane lane, std::string metric_sub,
-                                             std::vector<std::string> secrets = {});
+                                             std::vector<std::string> secrets = {},
+                                             std::size_t output_cap = 0);
   // `kubectl get ... -o json`: the object, or nullopt with *not_found set when
   // the API said NotFound (other failures fail the step).
   boost::asio::awaitable<std::optional<nlohmann::json>> GetJson(JobRun* run, StepState* st,
