@@ -22,37 +22,6 @@ using json = nlohmann::json;
 
 namespace {
 
-awaitable<HttpResponse> PostBootstrap(AppContext* ctx, HttpRequest req, PathParams) {
-  json body;
-  if (auto p = ParseJsonBody(req, &body)) co_return *p;
-  BootstrapRequest br;
-  std::vector<FieldError> errors;
-  if (!ParseBootstrapRequest(body, *ctx->config, &br, &errors)) co_return ValidationProblem(errors);
-
-  SubmitRequest sr;
-  sr.kind = JobKind::kBootstrap;
-  sr.source = "rest";
-  sr.username = br.username;
-  sr.ns = br.ns;
-  sr.request_id = req.request_id;
-  sr.bind_tenant = true;
-  if (br.password) {
-    sr.secret = br.password;
-    sr.secret_origin = "request";
-  } else if (ctx->config->default_password) {
-    sr.secret = ctx->config->default_password;
-    sr.secret_origin = "default";
-  } else {
-    sr.secret = RandomString(24, kPasswordAlphabet);
-    sr.secret_origin = "generated";
-  }
-  sr.inputs = BootstrapInputs(br, sr.secret_origin);
-  // 202 at once unless the client asks to wait (Prefer: wait=N).
-  HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr), 0,
-                                            "/bootstrap/users", std::move(body));
-  co_return r;
-}
-
 HttpResponse UnknownJob(const std::string& id) {
   return Problem(404, "job-not-found", "Job not found", "no job with id '" + id + "'");
 }
@@ -247,7 +216,6 @@ void RegisterRoutes(Router* router, AppContext* ctx) {
   router->Add("GET", "/healthz", false, Bind<Healthz>(ctx));
   router->Add("GET", "/readyz", false, Bind<Readyz>(ctx));
   router->Add("GET", "/metrics", false, Bind<MetricsText>(ctx));
-  router->Add("POST", "/bootstrap/users", true, Bind<PostBootstrap>(ctx));
   router->Add("GET", "/jobs/{id}", true, Bind<GetJob>(ctx));
   router->Add("GET", "/jobs/{id}/result", true, Bind<GetJobResult>(ctx));
   router->Add("GET", "/jobs", true, Bind<ListJobs>(ctx));

@@ -5,6 +5,7 @@
 #include "daemon/domain/everestctl_parse.h"
 #include "daemon/domain/rbac.h"
 #include "daemon/domain/requests.h"
+#include "daemon/jobs/submissions.h"
 #include "daemon/jobs/workflows.h"
 #include "daemon/util/ids.h"
 #include "handlers/context.h"
@@ -17,125 +18,28 @@ using json = nlohmann::json;
 
 namespace {
 
-SubmitRequest EditJob(const HttpRequest& req, JobKind kind, std::string username, std::string ns,
-                      json inputs) {
+// Every mutating route: decode and validate the body for its job kind, then
+// submit and answer (bootstrap: 202 at once; the edit routes wait
+// SYNC_WAIT_SECONDS). RFC 7240 Prefer and Idempotency-Key apply to all.
+awaitable<HttpResponse> PostJob(AppContext* ctx, HttpRequest req, JobKind kind) {
+  json body;
+  if (auto p = ParseJsonBody(req, &body)) co_return *p;
   SubmitRequest sr;
-  sr.kind = kind;
-  sr.source = "rest";
-  sr.username = std::move(username);
-  sr.ns = std::move(ns);
-  sr.inputs = std::move(inputs);
-  sr.request_id = req.request_id;
-  sr.check_pair = !sr.username.empty() && !sr.ns.empty();
-  return sr;
-}
-
-awaitable<HttpResponse> PostPassword(AppContext* ctx, HttpRequest req, PathParams) {
-  json body;
-  if (auto p = ParseJsonBody(req, &body)) co_return *p;
-  PasswordRequest pr;
   std::vector<FieldError> errors;
-  if (!ParsePasswordRequest(body, *ctx->config, &pr, &errors)) co_return ValidationProblem(errors);
-  SubmitRequest sr = EditJob(req, JobKind::kPassword, pr.username, "",
-                             {{"username", pr.username}, {"new_password", "********"}});
-  sr.secret = pr.new_password;  // memory only: never persisted
-  sr.secret_origin = "request";
-  HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr),
-                                            ctx->config->sync_wait_s, "/accounts/password",
-                                            std::move(body));
-  co_return r;
-}
-
-awaitable<HttpResponse> PostResources(AppContext* ctx, HttpRequest req, PathParams) {
-  json body;
-  if (auto p = ParseJsonBody(req, &body)) co_return *p;
-  ResourcesRequest rr;
-  std::vector<FieldError> errors;
-  if (!ParseResourcesRequest(body, *ctx->config, &rr, &errors)) co_return ValidationProblem(errors);
-  json res = json::object();
-  if (rr.resources.cpu_cores) res["cpu_cores"] = *rr.resources.cpu_cores;
-  if (rr.resources.ram_mb) res["ram_mb"] = *rr.resources.ram_mb;
-  if (rr.resources.disk_gb) res["disk_gb"] = *rr.resources.disk_gb;
-  if (rr.resources.max_databases) res["max_databases"] = *rr.resources.max_databases;
-  SubmitRequest sr = EditJob(req, JobKind::kResources, "", rr.ns,
-                             {{"namespace", rr.ns}, {"resources", res}});
-  if (auto t = ctx->jobs->TenantOfNamespace(rr.ns)) sr.username = t->username;
-  HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr),
-                                            ctx->config->sync_wait_s, "/namespaces/resources",
-                                            std::move(body));
-  co_return r;
-}
-
-awaitable<HttpResponse> PostOperators(AppContext* ctx, HttpRequest req, PathParams) {
-  json body;
-  if (auto p = ParseJsonBody(req, &body)) co_return *p;
-  OperatorsRequest orq;
-  std::vector<FieldError> errors;
-  if (!ParseOperatorsRequest(body, *ctx->config, &orq, &errors)) co_return ValidationProblem(errors);
-  json ops = json::object();
-  if (orq.mongodb) ops["mongodb"] = *orq.mongodb;
-  if (orq.postgresql) ops["postgresql"] = *orq.postgresql;
-  if (orq.xtradb_cluster) ops["xtradb_cluster"] = *orq.xtradb_cluster;
-  SubmitRequest sr = EditJob(req, JobKind::kOperators, "", orq.ns,
-                             {{"namespace", orq.ns}, {"operators", ops}});
-  if (auto t = ctx->jobs->TenantOfNamespace(orq.ns)) sr.username = t->username;
-  HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr),
-                                            ctx->config->sync_wait_s, "/namespaces/operators",
-                                            std::move(body));
-  co_return r;
-}
-
-awaitable<HttpResponse> PostTenant(AppContext* ctx, HttpRequest req, TenantAction action) {
-  json body;
-  if (auto p = ParseJsonBody(req, &body)) co_return *p;
-  TenantRequest tr;
-  std::vector<FieldError> errors;
-  if (!ParseTenantRequest(body, *ctx->config, action, &tr, &errors)) {
+  if (!BuildSubmission(kind, body, *ctx->config, *ctx->jobs, &sr, &errors)) {
     co_return ValidationProblem(errors);
   }
-  if (tr.ns.empty()) {
-    // No namespace given: the tenant's own, else the bootstrap default.
-    auto t = ctx->jobs->TenantOfUser(tr.username);
-    tr.ns = t ? t->ns : DefaultNamespace(tr.username);
-    if (auto problem = NamespaceProblem(tr.ns, *ctx->config)) {
-      co_return ValidationProblem({{"/namespace", *problem + "; give an explicit namespace"}});
-    }
-  }
-  json inputs = {{"username", tr.username}, {"namespace", tr.ns}};
-  JobKind kind = JobKind::kSuspend;
-  switch (action) {
-    case TenantAction::kSuspend:
-      inputs["scale_statefulsets"] = tr.scale_statefulsets;
-      inputs["revoke_rbac"] = tr.revoke_rbac;
-      break;
-    case TenantAction::kResume:
-      kind = JobKind::kResume;
-      break;
-    case TenantAction::kDelete:
-      kind = JobKind::kDelete;
-      inputs["force"] = tr.force;
-      inputs["keep_namespace"] = tr.keep_namespace;
-      break;
-  }
-  SubmitRequest sr = EditJob(req, kind, tr.username, tr.ns, inputs);
-  const std::string route = action == TenantAction::kSuspend  ? "/accounts/suspend"
-                            : action == TenantAction::kResume ? "/accounts/resume"
-                                                              : "/accounts/delete";
-  HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr),
-                                            ctx->config->sync_wait_s, route, std::move(body));
+  sr.source = "rest";
+  sr.request_id = req.request_id;
+  const int wait_s = kind == JobKind::kBootstrap ? 0 : ctx->config->sync_wait_s;
+  HttpResponse r = co_await SubmitAndAnswer(ctx, std::move(req), std::move(sr), wait_s,
+                                            RouteOfKind(kind), std::move(body));
   co_return r;
 }
 
-awaitable<HttpResponse> PostSuspend(AppContext* ctx, HttpRequest req, PathParams) {
-  HttpResponse r = co_await PostTenant(ctx, std::move(req), TenantAction::kSuspend);
-  co_return r;
-}
-awaitable<HttpResponse> PostResume(AppContext* ctx, HttpRequest req, PathParams) {
-  HttpResponse r = co_await PostTenant(ctx, std::move(req), TenantAction::kResume);
-  co_return r;
-}
-awaitable<HttpResponse> PostDelete(AppContext* ctx, HttpRequest req, PathParams) {
-  HttpResponse r = co_await PostTenant(ctx, std::move(req), TenantAction::kDelete);
+template <JobKind K>
+awaitable<HttpResponse> PostKind(AppContext* ctx, HttpRequest req, PathParams) {
+  HttpResponse r = co_await PostJob(ctx, std::move(req), K);
   co_return r;
 }
 
@@ -306,12 +210,20 @@ RouteFn Bind(AppContext* ctx) {
 }  // namespace
 
 void RegisterLifecycleRoutes(Router* router, AppContext* ctx) {
-  router->Add("POST", "/accounts/password", true, Bind<PostPassword>(ctx));
-  router->Add("POST", "/namespaces/resources", true, Bind<PostResources>(ctx));
-  router->Add("POST", "/namespaces/operators", true, Bind<PostOperators>(ctx));
-  router->Add("POST", "/accounts/suspend", true, Bind<PostSuspend>(ctx));
-  router->Add("POST", "/accounts/resume", true, Bind<PostResume>(ctx));
-  router->Add("POST", "/accounts/delete", true, Bind<PostDelete>(ctx));
+  for (JobKind k : {JobKind::kBootstrap, JobKind::kPassword, JobKind::kResources,
+                    JobKind::kOperators, JobKind::kSuspend, JobKind::kResume, JobKind::kDelete}) {
+    RouteFn fn;
+    switch (k) {
+      case JobKind::kBootstrap: fn = Bind<PostKind<JobKind::kBootstrap>>(ctx); break;
+      case JobKind::kPassword: fn = Bind<PostKind<JobKind::kPassword>>(ctx); break;
+      case JobKind::kResources: fn = Bind<PostKind<JobKind::kResources>>(ctx); break;
+      case JobKind::kOperators: fn = Bind<PostKind<JobKind::kOperators>>(ctx); break;
+      case JobKind::kSuspend: fn = Bind<PostKind<JobKind::kSuspend>>(ctx); break;
+      case JobKind::kResume: fn = Bind<PostKind<JobKind::kResume>>(ctx); break;
+      case JobKind::kDelete: fn = Bind<PostKind<JobKind::kDelete>>(ctx); break;
+    }
+    router->Add("POST", RouteOfKind(k), true, std::move(fn));
+  }
   router->Add("GET", "/accounts/{username}", true, Bind<GetAccount>(ctx));
   router->Add("GET", "/namespaces", true, Bind<ListNamespaces>(ctx));
   router->Add("GET", "/namespaces/{ns}", true, Bind<GetNamespace>(ctx));
