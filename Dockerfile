@@ -65,7 +65,7 @@ FROM debian:bookworm-slim
 # image), CA certificates for the CLIs' HTTPS, and tini as PID 1 so that processes
 # orphaned by the CLIs are reaped.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libsqlite3-0 libssl3 libsystemd0 \
+      libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libsqlite3-0 libssl3 libsystemd0 librdkafka1 \
       ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --gid 0 --home-dir /home/everest --no-create-home \

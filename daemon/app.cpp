@@ -22,6 +22,7 @@
 #include "daemon/http/server.h"
 #include "daemon/jobs/job_manager.h"
 #include "daemon/jobs/workflows.h"
+#include "daemon/kafka/kafka_bridge.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/util/log.h"
 #include "handlers/context.h"
@@ -39,6 +40,7 @@ struct Parts {
   JobManager& jobs;
   HttpServer& server;
   Executor& executor;
+  KafkaBridge* kafka;  // null when Kafka is disabled
   bool stopping = false;
 };
 
@@ -71,10 +73,12 @@ awaitable<void> Shutdown(Parts* p, int signo) {
             {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"},
              {"grace_s", p->config.shutdown_grace_s}});
   Notify("STOPPING=1\n" + StatusLine(p->jobs));
+  if (p->kafka != nullptr) p->kafka->StopConsuming();  // stored offsets are committed
   co_await p->jobs.Drain(std::chrono::seconds(p->config.shutdown_grace_s));
   p->server.StopAccepting();
   p->server.CloseSessions();
   p->executor.Shutdown();
+  if (p->kafka != nullptr) p->kafka->Flush(5000);  // outbox deliveries
   log::Info("stopped", {{"queued_left", p->jobs.queued()}});
   p->ioc.stop();
 }
@@ -187,6 +191,19 @@ int RunDaemon(const Config& config, const std::map<std::string, std::string>& en
     std::fprintf(stderr, "everest-bootstrapd: recovery failed: %s\n", s.message().c_str());
     return 1;
   }
+  std::unique_ptr<KafkaBridge> kafka;
+  if (!config.kafka_brokers.empty()) {
+    kafka = std::make_unique<KafkaBridge>(ioc, config, &jobs, store.get(), &metrics);
+    s = kafka->Start();
+    if (!s.ok()) {
+      log::Error("cannot start Kafka", {{"error", s.message()}});
+      std::fprintf(stderr, "everest-bootstrapd: %s\n", s.message().c_str());
+      return 1;
+    }
+    KafkaBridge* k = kafka.get();
+    jobs.SetOutboxListener([k] { k->OutboxWritten(); });
+    ctx.kafka_connected = [k] { return k->connected(); };
+  }
   s = server.Listen(config.bind_address, config.port);
   if (!s.ok()) {
     log::Error("cannot listen", {{"error", s.message()}});
@@ -203,7 +220,7 @@ int RunDaemon(const Config& config, const std::map<std::string, std::string>& en
                           {"rbac_mode", RbacModeName(config.rbac_mode)}});
   Notify("READY=1\n" + StatusLine(jobs));
 
-  Parts parts{config, ioc, jobs, server, executor};
+  Parts parts{config, ioc, jobs, server, executor, kafka.get()};
   asio::signal_set signals(ioc, SIGTERM, SIGINT);
   signals.async_wait([&parts](const boost::system::error_code& ec, int signo) {
     if (ec) return;

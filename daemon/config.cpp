@@ -1,4 +1,5 @@
 #include "daemon/config.h"
+#include "daemon/domain/webhook_signature.h"
 
 #include <unistd.h>
 
@@ -320,6 +321,54 @@ bool LoadConfig(const Env& env, Config* out, std::string* error) {
     c.events_source = Trim(*v);
     if (c.events_source.empty()) return r.Fail("EVENTS_SOURCE", "must not be empty when set");
   }
+  // Kafka (enabled by KAFKA_BROKERS).
+  if (const std::string* v = r.Raw("KAFKA_BROKERS")) c.kafka_brokers = Trim(*v);
+  if (const std::string* v = r.Raw("KAFKA_CONFIG_FILE")) {
+    std::ifstream in(Trim(*v));
+    if (!in) return r.Fail("KAFKA_CONFIG_FILE", "cannot read " + Trim(*v));
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      const std::string t = Trim(line);
+      if (t.empty() || t[0] == '#') continue;
+      const auto eq = t.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return r.Fail("KAFKA_CONFIG_FILE", Trim(*v) + ":" + std::to_string(n) +
+                                               ": expected key=value, got '" + t + "'");
+      }
+      c.kafka_properties.emplace_back(Trim(t.substr(0, eq)), Trim(t.substr(eq + 1)));
+    }
+  }
+  for (auto [name, field] : {std::pair{"KAFKA_GROUP_ID", &c.kafka_group_id},
+                             std::pair{"KAFKA_REQUEST_TOPIC", &c.kafka_request_topic},
+                             std::pair{"KAFKA_DLQ_TOPIC", &c.kafka_dlq_topic},
+                             std::pair{"KAFKA_EVENTS_TOPIC", &c.kafka_events_topic}}) {
+    if (const std::string* v = r.Raw(name)) {
+      static const std::regex topic_re("^[a-zA-Z0-9._-]{1,249}$");
+      if (!std::regex_match(Trim(*v), topic_re)) {
+        return r.Fail(name, "'" + *v + "' is not a valid Kafka name ([a-zA-Z0-9._-], 1 to 249)");
+      }
+      *field = Trim(*v);
+    }
+  }
+  if (c.kafka_dlq_topic.empty()) c.kafka_dlq_topic = c.kafka_request_topic + ".dlq";
+  // Webhook secrets: WEBHOOK_SECRETS and/or the webhook-secrets credential.
+  {
+    std::string list;
+    if (const std::string* v = r.Raw("WEBHOOK_SECRETS")) list = *v;
+    if (auto it = env.find("CREDENTIALS_DIRECTORY"); it != env.end() && !it->second.empty()) {
+      std::optional<std::string> cred;
+      if (!ReadCredential(it->second, "webhook-secrets", &cred, error)) return false;
+      if (cred) list += "\n" + *cred;
+    }
+    std::string werr;
+    if (!ParseWebhookSecrets(list, &c.webhook_keys, &werr)) {
+      return r.Fail("WEBHOOK_SECRETS", werr);
+    }
+  }
+  if (!r.Int("WEBHOOK_TOLERANCE_SECONDS", 1, 86400, &c.webhook_tolerance_s)) return false;
+
   if (const std::string* v = r.Raw("LOG_LEVEL")) {
     if (!log::ParseLevel(Trim(*v), &c.log_level)) {
       return r.Fail("LOG_LEVEL", "expected debug, info, warn or error, got '" + *v + "'");
@@ -377,6 +426,14 @@ std::string DescribeConfig(const Config& c) {
   line("JOB_RETENTION_HOURS", hours.str());
   line("SHUTDOWN_GRACE_SECONDS", std::to_string(c.shutdown_grace_s));
   line("EVENTS_SOURCE", c.events_source);
+  line("KAFKA_BROKERS", c.kafka_brokers.empty() ? "(Kafka disabled)" : c.kafka_brokers);
+  line("KAFKA_CONFIG_FILE", std::to_string(c.kafka_properties.size()) + " propert(ies), values masked");
+  line("KAFKA_GROUP_ID", c.kafka_group_id);
+  line("KAFKA_REQUEST_TOPIC", c.kafka_request_topic);
+  line("KAFKA_DLQ_TOPIC", c.kafka_dlq_topic);
+  line("KAFKA_EVENTS_TOPIC", c.kafka_events_topic);
+  line("WEBHOOK_SECRETS", std::to_string(c.webhook_keys.size()) + " secret(s), masked");
+  line("WEBHOOK_TOLERANCE_SECONDS", std::to_string(c.webhook_tolerance_s));
   return o.str();
 }
 
@@ -403,9 +460,11 @@ Configuration is read from the environment (see README.md for the full table):
   CLI_TIMEOUT_SECONDS (60), NAMESPACE_TIMEOUT_SECONDS (1800), SYNC_WAIT_SECONDS (30)
   JOB_DB_PATH ($STATE_DIRECTORY/jobs.db or ./var/jobs.db), JOB_RETENTION_HOURS (168)
   SHUTDOWN_GRACE_SECONDS (25), EVENTS_SOURCE, LOG_LEVEL (info)
+  KAFKA_BROKERS (enables Kafka), KAFKA_CONFIG_FILE, KAFKA_GROUP_ID, KAFKA_REQUEST_TOPIC,
+  KAFKA_DLQ_TOPIC, KAFKA_EVENTS_TOPIC, WEBHOOK_SECRETS, WEBHOOK_TOLERANCE_SECONDS (300)
   HTTP_BODY_LIMIT_BYTES, HTTP_HEADER_LIMIT_BYTES, HTTP_READ_TIMEOUT_SECONDS,
   HTTP_IDLE_TIMEOUT_SECONDS, HTTP_MAX_CONNECTIONS, CLI_OUTPUT_CAP_BYTES, CLI_KILL_GRACE_MS
-Secrets may be files in $CREDENTIALS_DIRECTORY: admin-api-key, kubeconfig.
+Secrets may be files in $CREDENTIALS_DIRECTORY: admin-api-key, webhook-secrets, kubeconfig.
 )";
 }
 

@@ -53,8 +53,16 @@ struct Config {
   std::string job_db_path;
   double job_retention_hours = 168;
   int shutdown_grace_s = 25;
-  // Events (used by the Kafka and webhook intake)
+  // Events (Kafka intake and completion events; signed webhooks)
   std::string events_source = "/everest-bootstrapd";
+  std::string kafka_brokers;                     // empty: Kafka disabled
+  std::vector<std::pair<std::string, std::string>> kafka_properties;  // KAFKA_CONFIG_FILE
+  std::string kafka_group_id = "everest-bootstrapd";
+  std::string kafka_request_topic = "everest.tenant.requests.v1";
+  std::string kafka_dlq_topic;                   // default: <request topic>.dlq
+  std::string kafka_events_topic = "everest.tenant.events.v1";
+  std::vector<std::string> webhook_keys;         // decoded whsec_ secrets (secret)
+  int webhook_tolerance_s = 300;
   // Logging
   log::Level log_level = log::Level::kInfo;
   // Where each value came from, for --check-config ("env", "default", "credential").

@@ -27,6 +27,7 @@ struct AppContext {
   Executor* executor = nullptr;
   std::string path_env;          // the daemon's PATH, for finding the CLIs
   bool listening = false;        // set once the listener is bound
+  std::function<bool()> kafka_connected;  // empty when Kafka is disabled
 };
 
 // Registers every route of SPEC §2 that this build serves.
@@ -73,6 +74,7 @@ boost::asio::awaitable<CommandResult> RunRead(AppContext* ctx, Argv argv, std::s
 HttpResponse CliProblem(const CommandResult& r, const std::string& what);
 
 void RegisterLifecycleRoutes(Router* router, AppContext* ctx);
+void RegisterWebhookRoute(Router* router, AppContext* ctx);
 
 // Answers for a job per SPEC §2: 202 {"job_id","status_url"} + Location when
 // it is still running; for a finished job 200 {"job_id","overall_status",

@@ -189,6 +189,7 @@ awaitable<HttpResponse> Readyz(AppContext* ctx, HttpRequest, PathParams) {
   check("recovery", ctx->jobs->recovered(), "restart recovery not finished");
   check("listener", ctx->listening, "not listening yet");
   check("draining", !ctx->jobs->draining(), "draining");
+  if (ctx->kafka_connected) check("kafka", ctx->kafka_connected(), "not connected to the brokers");
   json body = {{"status", ready ? "ready" : "unready"},
                {"checks", checks},
                {"jobs", {{"queued", ctx->jobs->queued()}, {"running", ctx->jobs->running()}}}};
@@ -222,6 +223,7 @@ void RegisterRoutes(Router* router, AppContext* ctx) {
   router->Add("POST", "/jobs/{id}/cancel", true, Bind<CancelJob>(ctx));
   router->Add("GET", "/accounts/list", true, Bind<GetAccountsList>(ctx));
   RegisterLifecycleRoutes(router, ctx);
+  RegisterWebhookRoute(router, ctx);
 }
 
 }  // namespace bootstrapd

@@ -2,9 +2,11 @@
 // form, type -> action, and DLQ redaction.
 #include "daemon/domain/cloudevent.h"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -103,9 +105,13 @@ Presence ReadString(const json& obj, const char* name, std::string* value, std::
 
 bool RequiredString(const json& obj, const char* name, std::string* value, std::string* error) {
   switch (ReadString(obj, name, value, error)) {
-    case Presence::kInvalid: return false;
-    case Presence::kAbsent: *error = std::string(name) + " is required"; return false;
-    case Presence::kPresent: break;
+    case Presence::kInvalid:
+      return false;
+    case Presence::kAbsent:
+      *error = std::string(name) + " is required";
+      return false;
+    case Presence::kPresent:
+      break;
   }
   if (value->empty()) {
     *error = std::string(name) + " must not be empty";
@@ -175,11 +181,11 @@ bool DecodeStructuredObject(const json& obj, CloudEvent* out, std::string* error
     ev.data = *it;
   }
 
-  static const std::set<std::string, std::less<>> kKnown = {
-      "specversion", "id",   "source",      "type", "subject",
-      "time",        "data", "data_base64", "datacontenttype"};
+  static constexpr std::array<std::string_view, 9> kKnown = {
+      "specversion",     "id",   "source",     "type", "subject", "time",
+      "datacontenttype", "data", "data_base64"};
   for (const auto& [name, value] : obj.items()) {
-    if (kKnown.contains(name)) continue;
+    if (std::find(kKnown.begin(), kKnown.end(), name) != kKnown.end()) continue;
     if (!IsExtensionName(name)) {
       *error = "attribute " + Quoted(name) +
                " is not a valid extension name (1-20 lower-case letters or digits)";
@@ -223,9 +229,7 @@ class Redactor {
   bool boolean(bool v) { return Scalar(v ? "true" : "false"); }
   bool number_integer(json::number_integer_t v) { return Scalar(std::to_string(v)); }
   bool number_unsigned(json::number_unsigned_t v) { return Scalar(std::to_string(v)); }
-  bool number_float(json::number_float_t /*v*/, const json::string_t& text) {
-    return Scalar(text);
-  }
+  bool number_float(json::number_float_t /*v*/, const json::string_t& text) { return Scalar(text); }
   bool string(json::string_t& v) { return Scalar(Encode(v)); }
   bool binary(json::binary_t& /*v*/) { return false; }  // not produced by the JSON parser
 
@@ -317,10 +321,10 @@ class Redactor {
 
 bool IsRfc3339Timestamp(std::string_view s) {
   int year, month, day, hour, minute, second;
-  if (!ReadDigits(s, 0, 4, &year) || s.size() < 20 || s[4] != '-' ||
-      !ReadDigits(s, 5, 2, &month) || s[7] != '-' || !ReadDigits(s, 8, 2, &day) ||
-      (s[10] != 'T' && s[10] != 't') || !ReadDigits(s, 11, 2, &hour) || s[13] != ':' ||
-      !ReadDigits(s, 14, 2, &minute) || s[16] != ':' || !ReadDigits(s, 17, 2, &second)) {
+  if (!ReadDigits(s, 0, 4, &year) || s.size() < 20 || s[4] != '-' || !ReadDigits(s, 5, 2, &month) ||
+      s[7] != '-' || !ReadDigits(s, 8, 2, &day) || (s[10] != 'T' && s[10] != 't') ||
+      !ReadDigits(s, 11, 2, &hour) || s[13] != ':' || !ReadDigits(s, 14, 2, &minute) ||
+      s[16] != ':' || !ReadDigits(s, 17, 2, &second)) {
     return false;
   }
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||

@@ -48,8 +48,8 @@ bool DecodeBase64(std::string_view in, std::string* out) {
 
 std::string EncodeBase64(const unsigned char* data, std::size_t len) {
   std::string out(4 * ((len + 2) / 3) + 1, '\0');  // + NUL written by OpenSSL
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                static_cast<int>(len));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -101,13 +101,13 @@ bool ParseWebhookSecrets(std::string_view list, std::vector<std::string>* keys,
       return false;
     }
     if (entry.starts_with(kSecretPrefix)) entry.remove_prefix(kSecretPrefix.size());
-    std::string key;
-    if (!DecodeBase64(entry, &key)) {
-      *error = where + ": not valid base64, expected whsec_<base64>";
+    if (entry.empty()) {
+      *error = where + ": empty key after whsec_";
       return false;
     }
-    if (key.empty()) {
-      *error = where + ": decodes to zero bytes";
+    std::string key;  // at least 1 byte: DecodeBase64 needs 4+ characters
+    if (!DecodeBase64(entry, &key)) {
+      *error = where + ": not valid base64, expected whsec_<base64>";
       return false;
     }
     parsed.push_back(std::move(key));
@@ -122,8 +122,7 @@ bool ParseWebhookSecrets(std::string_view list, WebhookSecrets* out, std::string
 
 std::string SignWebhook(const std::string& key_bytes, std::string_view id, std::int64_t timestamp,
                         std::string_view body) {
-  return std::string(kSignatureVersion) + "," +
-         Mac(key_bytes, id, std::to_string(timestamp), body);
+  return std::string(kSignatureVersion) + "," + Mac(key_bytes, id, std::to_string(timestamp), body);
 }
 
 WebhookVerdict VerifyWebhook(const std::vector<std::string>& keys, std::string_view id,
@@ -173,13 +172,20 @@ WebhookVerdict VerifyWebhook(const std::vector<std::string>& keys, std::string_v
 
 const char* VerdictName(WebhookVerdict v) {
   switch (v) {
-    case WebhookVerdict::kOk: return "ok";
-    case WebhookVerdict::kMissingHeaders: return "missing_headers";
-    case WebhookVerdict::kBadTimestamp: return "bad_timestamp";
-    case WebhookVerdict::kStale: return "stale";
-    case WebhookVerdict::kFuture: return "future";
-    case WebhookVerdict::kBadSignature: return "bad_signature";
-    case WebhookVerdict::kNoSecrets: return "no_secrets";
+    case WebhookVerdict::kOk:
+      return "ok";
+    case WebhookVerdict::kMissingHeaders:
+      return "missing_headers";
+    case WebhookVerdict::kBadTimestamp:
+      return "bad_timestamp";
+    case WebhookVerdict::kStale:
+      return "stale";
+    case WebhookVerdict::kFuture:
+      return "future";
+    case WebhookVerdict::kBadSignature:
+      return "bad_signature";
+    case WebhookVerdict::kNoSecrets:
+      return "no_secrets";
   }
   return "unknown";
 }

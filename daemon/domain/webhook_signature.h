@@ -25,8 +25,7 @@ struct WebhookSecrets {
 // yields zero keys and no error. On failure returns false, leaves *keys empty
 // and sets *error to a message naming the entry by its 1-based position
 // (never quoting the secret).
-bool ParseWebhookSecrets(std::string_view list, std::vector<std::string>* keys,
-                         std::string* error);
+bool ParseWebhookSecrets(std::string_view list, std::vector<std::string>* keys, std::string* error);
 bool ParseWebhookSecrets(std::string_view list, WebhookSecrets* out, std::string* error);
 
 // "v1,<base64 HMAC-SHA256(key_bytes, "{id}.{timestamp}.{body}")>", the

@@ -220,8 +220,17 @@ awaitable<void> ReadAll(Descriptor* sd, std::string* out, std::size_t keep, std:
 
 awaitable<void> WaitExit(Descriptor* pidfd, std::shared_ptr<ProcessCommandRunner::Child> child,
                          int* wstatus) {
-  auto [ec] = co_await pidfd->async_wait(Descriptor::wait_read, kNoThrow);
-  (void)ec;
+  for (;;) {
+    auto [ec] = co_await pidfd->async_wait(Descriptor::wait_read, kNoThrow);
+    // Confirm the exit without reaping (a readiness report alone is not
+    // trusted: killing the group of a live child would fail its job).
+    siginfo_t info{};
+    const int rc = ::waitid(P_PID, static_cast<id_t>(child->pid), &info,
+                            WEXITED | WNOHANG | WNOWAIT);
+    if (rc == 0 && info.si_pid == child->pid) break;
+    if (rc != 0 && errno != EINTR) break;  // not our child any more: nothing to wait for
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) break;
+  }
   // The child is a zombie now: its pid (and so its process-group id) cannot be
   // reused yet, so sweeping the group cannot hit a stranger. Anything it left
   // behind in its group dies with it: no orphans holding our pipes.

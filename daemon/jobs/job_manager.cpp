@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "daemon/kafka/completion_event.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/util/ids.h"
 #include "daemon/util/log.h"
@@ -209,6 +210,7 @@ awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
   j.request_id = r.request_id;
   j.secret_origin = r.secret_origin;
   if (r.secret_origin == "generated") j.stored_secret = r.secret;
+  if (r.request_event.is_object()) j.extra["request_event"] = r.request_event;
   run->secret = std::move(r.secret);
 
   std::vector<StoreWrite> writes(1);
@@ -354,9 +356,22 @@ awaitable<void> JobManager::RunJob(JobManager* self, std::string id) {
                          j.extra["credentials"].value("password_set", false);
     if (!created) j.stored_secret.reset();
   }
-  Status s = co_await self->Persist(j);
+  // The final state and its completion event commit together (the outbox).
+  std::vector<StoreWrite> final_writes(1);
+  final_writes[0].job = j;
+  const bool announce = !self->config_.kafka_brokers.empty();
+  if (announce) {
+    StoreWrite ow;
+    ow.op = StoreWrite::Op::kPutOutbox;
+    ow.outbox = BuildCompletionEvent(j, self->config_, ToUnixMs(self->clock_->Now()));
+    final_writes.push_back(std::move(ow));
+  }
+  Status s = co_await self->Commit(std::move(final_writes));
   if (!s.ok()) {
+    self->metrics_->store_errors.Add({{"op", "persist"}}).Increment();
     log::Error("final job state not persisted", {{"job_id", id}, {"error", s.message()}});
+  } else if (announce && self->outbox_listener_) {
+    self->outbox_listener_();
   }
   self->metrics_->jobs
       .Add({{"kind", KindName(j.kind)}, {"source", j.source}, {"status", StatusName(j.status)}})
@@ -542,7 +557,16 @@ awaitable<Status> JobManager::Cancel(std::string id, Job* out) {
     j.finished_at = Now();
     j.summary = "canceled before it started";
     j.stored_secret.reset();
-    Status s = co_await Persist(j);
+    std::vector<StoreWrite> writes(1);
+    writes[0].job = j;
+    if (!config_.kafka_brokers.empty()) {
+      StoreWrite ow;
+      ow.op = StoreWrite::Op::kPutOutbox;
+      ow.outbox = BuildCompletionEvent(j, config_, ToUnixMs(clock_->Now()));
+      writes.push_back(std::move(ow));
+    }
+    Status s = co_await Commit(std::move(writes));
+    if (s.ok() && !config_.kafka_brokers.empty() && outbox_listener_) outbox_listener_();
     metrics_->jobs
         .Add({{"kind", KindName(j.kind)}, {"source", j.source}, {"status", "canceled"}})
         .Increment();

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -62,6 +63,9 @@ struct SubmitRequest {
   // Idempotency (SPEC §2): the key's scope and the canonical body it stands for.
   std::string idem_scope;      // "" = no key
   std::string idem_canonical;  // canonical JSON of the request (sorted keys)
+  // The event that asked for this job ({"id","source","type"}), if any: its id
+  // becomes the completion event's causationid.
+  nlohmann::json request_event;
 };
 
 struct SubmitOutcome {
@@ -116,6 +120,11 @@ class JobManager {
   void StartRetention();
   // One purge pass (all due batches); returns the number of jobs purged.
   boost::asio::awaitable<int> PurgeOnce();
+
+  // Called after a commit that wrote completion events (the Kafka outbox).
+  void SetOutboxListener(std::function<void()> f) { outbox_listener_ = std::move(f); }
+  // Joins the next group commit; nobody waits for it (e.g. outbox "sent" marks).
+  void EnqueueWrite(StoreWrite w) { Enqueue(std::move(w)); }
 
   // Child bookkeeping for leftover killing (not awaited: a crash before the
   // row is committed is covered by the environment marker).
@@ -177,6 +186,7 @@ class JobManager {
   std::multimap<std::string, std::shared_ptr<Waiter>> waiters_;      // job id -> waiter
   std::map<std::string, IdempotencyKey> pending_keys_;               // not yet committed
   std::string secret_;                                               // fingerprint key
+  std::function<void()> outbox_listener_;
 
   // Group commit.
   std::vector<StoreWrite> batch_;

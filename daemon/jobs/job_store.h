@@ -37,13 +37,25 @@ struct ChildRecord {
   std::string job_id;
 };
 
+// A completion event waiting for its Kafka delivery report (transactional outbox).
+struct OutboxRow {
+  std::string id;       // the CloudEvent id (UUID v5 of "<job_id>/<status>")
+  std::string job_id;
+  std::string topic;
+  std::string key;      // username (namespace when there is none)
+  std::string payload;  // structured CloudEvent JSON
+  std::int64_t created_ms = 0;
+};
+
 struct StoreWrite {
-  enum class Op { kUpsertJob, kPutTenant, kDeleteTenant, kPutKey, kPutChild, kDeleteChild };
+  enum class Op { kUpsertJob, kPutTenant, kDeleteTenant, kPutKey, kPutChild, kDeleteChild,
+                  kPutOutbox, kMarkSent };
   Op op = Op::kUpsertJob;
   Job job;              // kUpsertJob
   Tenant tenant;        // kPutTenant / kDeleteTenant (by username)
   IdempotencyKey key;   // kPutKey
   ChildRecord child;    // kPutChild / kDeleteChild (by pid)
+  OutboxRow outbox;     // kPutOutbox / kMarkSent (by id)
 };
 
 // GET /jobs filters; newest first. `before_seq` > 0 continues a page.
@@ -70,6 +82,8 @@ class JobStore {
   // kNotFound when the scope has no key.
   virtual Status GetKey(const std::string& scope, IdempotencyKey* out) = 0;
   virtual Status LoadChildren(std::vector<ChildRecord>* out) = 0;
+  // Outbox rows not yet marked sent, oldest first.
+  virtual Status LoadUnsent(int limit, std::vector<OutboxRow>* out) = 0;
   // Deletes at most `batch` finished jobs (finished before `cutoff_ms`) and at
   // most `batch` idempotency keys created before it; reports the counts.
   virtual Status Purge(std::int64_t cutoff_ms, int batch, int* jobs, int* keys) = 0;

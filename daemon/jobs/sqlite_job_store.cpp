@@ -70,6 +70,19 @@ CREATE TABLE meta(
 );
 INSERT INTO meta(key, value) VALUES('secret', lower(hex(randomblob(32))));
 )sql",
+    // 2 -> 3: the transactional outbox of completion events.
+    R"sql(
+CREATE TABLE outbox(
+  id         TEXT PRIMARY KEY,
+  job_id     TEXT NOT NULL,
+  topic      TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  payload    TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  sent_ms    INTEGER
+);
+CREATE INDEX outbox_unsent ON outbox(created_ms) WHERE sent_ms IS NULL;
+)sql",
 };
 
 class Stmt {
@@ -143,6 +156,10 @@ class SqliteJobStore final : public JobStore {
         !put_child_.Prepare(db_,
                             "INSERT OR REPLACE INTO children(pid, start_ticks, job_id) VALUES(?1,?2,?3)") ||
         !del_child_.Prepare(db_, "DELETE FROM children WHERE pid=?1") ||
+        !put_outbox_.Prepare(db_,
+                             "INSERT INTO outbox(id, job_id, topic, key, payload, created_ms) "
+                             "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(id) DO NOTHING") ||
+        !mark_sent_.Prepare(db_, "UPDATE outbox SET sent_ms=?2 WHERE id=?1") ||
         !begin_.Prepare(db_, "BEGIN IMMEDIATE") || !commit_.Prepare(db_, "COMMIT") ||
         !rollback_.Prepare(db_, "ROLLBACK")) {
       *error = path_ + ": cannot prepare statements: " + sqlite3_errmsg(db_);
@@ -275,6 +292,21 @@ class SqliteJobStore final : public JobStore {
     return Status::Ok();
   }
 
+  Status LoadUnsent(int limit, std::vector<OutboxRow>* out) override {
+    const std::string sql =
+        "SELECT id, job_id, topic, key, payload, created_ms FROM outbox WHERE sent_ms IS NULL "
+        "ORDER BY created_ms LIMIT " + std::to_string(std::max(1, limit));
+    Stmt st;
+    if (!st.Prepare(db_, sql.c_str())) return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      out->push_back({ColText(st.get(), 0), ColText(st.get(), 1), ColText(st.get(), 2),
+                      ColText(st.get(), 3), ColText(st.get(), 4), sqlite3_column_int64(st.get(), 5)});
+    }
+    if (rc != SQLITE_DONE) return Error("load outbox", rc, nullptr);
+    return Status::Ok();
+  }
+
   Status Purge(std::int64_t cutoff_ms, int batch, int* jobs, int* keys) override {
     *jobs = *keys = 0;
     const std::string limit = std::to_string(std::max(1, batch));
@@ -284,10 +316,13 @@ class SqliteJobStore final : public JobStore {
     const std::string del_keys =
         "DELETE FROM idempotency WHERE scope IN (SELECT scope FROM idempotency WHERE "
         "created_ms < ?1 LIMIT " + limit + ")";
+    const std::string del_sent =
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_ms IS NOT NULL AND "
+        "sent_ms < ?1 LIMIT " + limit + ")";
     if (Status s = Step(begin_, "begin"); !s.ok()) return s;
-    for (int i = 0; i < 2; ++i) {
+    for (int i = 0; i < 3; ++i) {
       Stmt st;
-      if (!st.Prepare(db_, (i == 0 ? del_jobs : del_keys).c_str())) {
+      if (!st.Prepare(db_, (i == 0 ? del_jobs : i == 1 ? del_keys : del_sent).c_str())) {
         Step(rollback_, "rollback");
         return Status::Io(path_ + ": " + sqlite3_errmsg(db_));
       }
@@ -298,7 +333,7 @@ class SqliteJobStore final : public JobStore {
         Step(rollback_, "rollback");
         return e;
       }
-      (i == 0 ? *jobs : *keys) = sqlite3_changes(db_);
+      if (i < 2) (i == 0 ? *jobs : *keys) = sqlite3_changes(db_);
     }
     return Step(commit_, "commit");
   }
@@ -380,6 +415,20 @@ class SqliteJobStore final : public JobStore {
         sqlite3_bind_int64(put_child_.get(), 2, w.child.start_ticks);
         BindText(put_child_.get(), 3, w.child.job_id);
         return Step(put_child_, "put child");
+      case StoreWrite::Op::kPutOutbox:
+        put_outbox_.Reset();
+        BindText(put_outbox_.get(), 1, w.outbox.id);
+        BindText(put_outbox_.get(), 2, w.outbox.job_id);
+        BindText(put_outbox_.get(), 3, w.outbox.topic);
+        BindText(put_outbox_.get(), 4, w.outbox.key);
+        BindText(put_outbox_.get(), 5, w.outbox.payload);
+        sqlite3_bind_int64(put_outbox_.get(), 6, w.outbox.created_ms);
+        return Step(put_outbox_, "put outbox");
+      case StoreWrite::Op::kMarkSent:
+        mark_sent_.Reset();
+        BindText(mark_sent_.get(), 1, w.outbox.id);
+        sqlite3_bind_int64(mark_sent_.get(), 2, w.outbox.created_ms);
+        return Step(mark_sent_, "mark sent");
       case StoreWrite::Op::kDeleteChild:
         del_child_.Reset();
         sqlite3_bind_int64(del_child_.get(), 1, w.child.pid);
@@ -432,8 +481,8 @@ class SqliteJobStore final : public JobStore {
   sqlite3* db_;
   int lock_fd_;
   std::string path_;
-  Stmt upsert_, get_, put_tenant_, del_tenant_, put_key_, get_key_, put_child_, del_child_, begin_,
-      commit_, rollback_;
+  Stmt upsert_, get_, put_tenant_, del_tenant_, put_key_, get_key_, put_child_, del_child_,
+      put_outbox_, mark_sent_, begin_, commit_, rollback_;
 };
 
 bool Exec(sqlite3* db, const char* sql, const std::string& path, std::string* error) {

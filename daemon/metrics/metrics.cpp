@@ -78,6 +78,39 @@ Metrics::Metrics()
                       .Help("Log lines dropped because stdout was too slow")
                       .Register(*registry_)
                       .Add({})),
+      webhook_verifications(prometheus::BuildCounter()
+                                .Name(Name("webhook_verifications_total"))
+                                .Help("Webhook signature verifications by result")
+                                .Register(*registry_)),
+      kafka_consumed(prometheus::BuildCounter()
+                         .Name(Name("kafka_messages_consumed_total"))
+                         .Help("Kafka request records consumed")
+                         .Register(*registry_)
+                         .Add({})),
+      kafka_dlq(prometheus::BuildCounter()
+                    .Name(Name("kafka_dlq_total"))
+                    .Help("Kafka request records sent to the dead-letter topic")
+                    .Register(*registry_)
+                    .Add({})),
+      kafka_paused(prometheus::BuildGauge()
+                       .Name(Name("kafka_paused"))
+                       .Help("1 while the consumer's partitions are paused (queue above its high mark)")
+                       .Register(*registry_)
+                       .Add({})),
+      kafka_produced(prometheus::BuildCounter()
+                         .Name(Name("kafka_events_produced_total"))
+                         .Help("Completion events delivered to Kafka")
+                         .Register(*registry_)
+                         .Add({})),
+      kafka_delivery_failures(prometheus::BuildCounter()
+                                  .Name(Name("kafka_delivery_failures_total"))
+                                  .Help("Kafka deliveries that failed (retried from the outbox)")
+                                  .Register(*registry_)
+                                  .Add({})),
+      kafka_lag(prometheus::BuildGauge()
+                    .Name(Name("kafka_consumer_lag"))
+                    .Help("Consumer lag per assigned partition (high watermark - position)")
+                    .Register(*registry_)),
       store_commits(prometheus::BuildCounter()
                         .Name(Name("store_commits_total"))
                         .Help("Job store transactions committed (one fsync each)")

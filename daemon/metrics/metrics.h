@@ -36,6 +36,13 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& store_errors;         // {op}
   prometheus::Family<prometheus::Counter>& degraded;             // {reason}
   prometheus::Counter& log_dropped;
+  prometheus::Family<prometheus::Counter>& webhook_verifications;  // {result}
+  prometheus::Counter& kafka_consumed;
+  prometheus::Counter& kafka_dlq;
+  prometheus::Gauge& kafka_paused;
+  prometheus::Counter& kafka_produced;
+  prometheus::Counter& kafka_delivery_failures;
+  prometheus::Family<prometheus::Gauge>& kafka_lag;  // {partition}
   prometheus::Counter& store_commits;  // transactions (one fsync each)
   prometheus::Counter& store_writes;   // rows written by them (group commit: writes >= commits)
 
