@@ -172,6 +172,7 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
   static awaitable<void> PollLoop(std::shared_ptr<Impl> self) {
     for (;;) {
       self->Drain();  // safety net for a missed wake-up; also drives rebalances
+      self->Backpressure();  // resume once the queue is below its low mark
       self->poll_timer.expires_after(std::chrono::milliseconds(100));
       auto [ec] = co_await self->poll_timer.async_wait(kNoThrow);
       if (ec || self->stopping) co_return;
