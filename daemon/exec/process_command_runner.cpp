@@ -118,7 +118,9 @@ bool EnvironHas(int pid, const std::string& marker) {
   return false;
 }
 
-bool GroupAlive(int pgid) {
+}  // namespace
+
+bool ProcessGroupAlive(int pgid) {
   // A zombie counts as gone (its parent, now init, reaps it when it can).
   for (const auto& e : std::filesystem::directory_iterator("/proc")) {
     const std::string name = e.path().filename().string();
@@ -135,8 +137,6 @@ bool GroupAlive(int pgid) {
   }
   return false;
 }
-
-}  // namespace
 
 int KillLeftoverChildren(const std::vector<std::pair<int, long long>>& recorded,
                          const std::string& marker) {
@@ -158,7 +158,7 @@ int KillLeftoverChildren(const std::vector<std::pair<int, long long>>& recorded,
   for (int g : groups) ::kill(-g, SIGKILL);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   for (int g : groups) {
-    while (GroupAlive(g) && std::chrono::steady_clock::now() < deadline) {
+    while (ProcessGroupAlive(g) && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }

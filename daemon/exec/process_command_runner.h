@@ -46,6 +46,9 @@ std::vector<std::string> ChildEnvironment(const std::map<std::string, std::strin
 // 22), or -1 when the process does not exist.
 long long ProcessStartTicks(int pid);
 
+// True while a live (non-zombie) process is in process group `pgid`.
+bool ProcessGroupAlive(int pgid);
+
 // Kills (SIGKILL to the process group) what a killed predecessor left running:
 // every recorded child whose start time still matches (so a reused pid is
 // never hit), and every process whose environment carries `marker`

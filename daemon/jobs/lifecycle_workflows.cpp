@@ -387,12 +387,8 @@ awaitable<bool> Workflows::StepRevokeRbac(JobRun* run, StepState* st) {
     st->outcome = "skipped";
     co_return true;
   }
-  const bool acquired = co_await executor_->rbac_lane().Acquire();
-  if (!acquired) {
-    st->abandoned = run->abandon;
-    st->canceled = !run->abandon;
-    co_return false;
-  }
+  const bool acquired = co_await AcquireRbacLane(run, st);
+  if (!acquired) co_return false;
   SemaphoreGuard lane(&executor_->rbac_lane());
   for (int attempt = 0; attempt < kConflictAttempts; ++attempt) {
     json cm;

@@ -330,12 +330,8 @@ awaitable<bool> Workflows::StepApplyRbac(JobRun* run, StepState* st) {
   }
   st->record["rbac_applied"] = false;
   if (config_.rbac_mode == RbacMode::kCommand) {
-    const bool acquired = co_await executor_->rbac_lane().Acquire();
-    if (!acquired) {
-      st->abandoned = run->abandon;
-      st->canceled = !run->abandon;
-      co_return false;
-    }
+    const bool acquired = co_await AcquireRbacLane(run, st);
+    if (!acquired) co_return false;
     SemaphoreGuard lane(&executor_->rbac_lane());
     std::string text;
     for (const auto& l : block) text += l + "\n";
@@ -392,6 +388,15 @@ awaitable<std::optional<json>> Workflows::GetJson(JobRun* run, StepState* st, Ar
     co_return std::nullopt;
   }
   co_return j;
+}
+
+awaitable<bool> Workflows::AcquireRbacLane(JobRun* run, StepState* st) {
+  const bool acquired = co_await executor_->rbac_lane().Acquire();
+  if (!acquired) {
+    st->abandoned = run->abandon;
+    st->canceled = !run->abandon;
+  }
+  co_return acquired;
 }
 
 awaitable<bool> Workflows::ReadRbac(JobRun* run, StepState* st, json* cm, std::string* policy) {
@@ -453,12 +458,8 @@ awaitable<bool> Workflows::EditRbac(JobRun* run, StepState* st,
                                     std::function<std::string(const std::string&)> edit,
                                     bool enable, bool* changed) {
   *changed = false;
-  const bool acquired = co_await executor_->rbac_lane().Acquire();
-  if (!acquired) {
-    st->abandoned = run->abandon;
-    st->canceled = !run->abandon;
-    co_return false;
-  }
+  const bool acquired = co_await AcquireRbacLane(run, st);
+  if (!acquired) co_return false;
   SemaphoreGuard lane(&executor_->rbac_lane());
   for (int attempt = 0; attempt < kConflictAttempts; ++attempt) {
     json cm;

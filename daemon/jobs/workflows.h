@@ -75,6 +75,10 @@ class Workflows final : public WorkflowRunner {
                                                                 Argv argv, std::string metric_sub,
                                                                 bool* not_found);
 
+  // Waits for the RBAC lane; false (the step marked canceled or abandoned)
+  // when the wait was given up.
+  boost::asio::awaitable<bool> AcquireRbacLane(JobRun* run, StepState* st);
+
   // everest-rbac read-modify-write. REQUIRES: the RBAC lane is held.
   // ReadRbac fills the ConfigMap and its policy.csv. WriteRbac validates
   // `policy` with everestctl, then replaces with the read resourceVersion:

@@ -51,29 +51,15 @@ struct Rig {
   }
 };
 
-// True when no live (non-zombie) process is left in the group. Killed
-// orphans are reaped by init, which may take a moment (or never, in a
-// container whose PID 1 does not reap), so zombies count as gone; the kill is
-// asynchronous, so this polls up to 2 s.
+// True once no live process is left in the group (the kill is asynchronous:
+// polls up to 2 s).
 bool GroupGone(int pgid) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  for (;;) {
-    bool alive = false;
-    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-      std::ifstream in(e.path() / "stat");
-      std::string stat;
-      if (!std::getline(in, stat)) continue;
-      const auto close = stat.rfind(')');
-      if (close == std::string::npos) continue;
-      char state = 0;
-      int ppid = 0, pg = 0;
-      if (std::sscanf(stat.c_str() + close + 1, " %c %d %d", &state, &ppid, &pg) != 3) continue;
-      if (pg == pgid && state != 'Z' && state != 'X') alive = true;
-    }
-    if (!alive) return true;
+  while (ProcessGroupAlive(pgid)) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  return true;
 }
 
 }  // namespace

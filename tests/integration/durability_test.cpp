@@ -26,10 +26,7 @@ using json = nlohmann::json;
 
 namespace {
 
-void Fake(const std::string& dir, const std::string& args) {
-  REQUIRE(testing::Shell(testing::FakesDir() + "/fakectl --kubeconfig '" + dir + "/kubeconfig' " +
-                         args + " >/dev/null") == 0);
-}
+void Fake(const std::string& dir, const std::string& args) { testing::FakeCtl(dir, args); }
 
 bool Alive(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");

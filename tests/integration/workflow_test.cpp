@@ -17,10 +17,7 @@ using json = nlohmann::json;
 namespace {
 
 
-void Fake(const std::string& dir, const std::string& args) {
-  REQUIRE(testing::Shell(testing::FakesDir() + "/fakectl --kubeconfig '" + dir + "/kubeconfig' " +
-                         args + " >/dev/null") == 0);
-}
+void Fake(const std::string& dir, const std::string& args) { testing::FakeCtl(dir, args); }
 
 json Result(Daemon& d, const std::string& body) {
   Response r = d.Post("/bootstrap/users", body, {{"Prefer", "wait=60"}});

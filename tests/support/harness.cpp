@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 extern char** environ;
@@ -171,6 +172,12 @@ std::string FakesDir() { return std::string(BOOTSTRAPD_SOURCE_DIR) + "/tests/fak
 int Shell(const std::string& cmd) {
   const int st = std::system(cmd.c_str());
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void FakeCtl(const std::string& dir, const std::string& args) {
+  const int rc = Shell(FakesDir() + "/fakectl --kubeconfig '" + dir + "/kubeconfig' " + args +
+                       " >/dev/null");
+  if (rc != 0) throw std::runtime_error("fakectl " + args + " failed with " + std::to_string(rc));
 }
 
 std::string Capture(const std::string& cmd) {

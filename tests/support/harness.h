@@ -61,6 +61,10 @@ std::string FakesDir();
 // Runs a command line through /bin/sh (test setup only); returns its exit status.
 int Shell(const std::string& cmd);
 
+// Runs `fakectl --kubeconfig <dir>/kubeconfig <args>` (settings, faults,
+// objects of the simulated cluster); fails the test if it fails.
+void FakeCtl(const std::string& dir, const std::string& args);
+
 // Runs a command line through /bin/sh and returns its stdout.
 std::string Capture(const std::string& cmd);
 
