@@ -212,8 +212,22 @@ TEST_CASE("kafka: events become jobs exactly once, each announces its end", "[ka
   CHECK(metrics.find("everest_bootstrapd_kafka_messages_consumed_total " + std::to_string(n + n / 2)) !=
         std::string::npos);
   CHECK(testing::Http(d.port(), "GET", "/readyz").Json()["checks"]["kafka"] == "ok");
+  // Intake rate: events consumed into committed jobs, from the first job's
+  // created_at to the last one's.
+  std::string first = jobs.front()["created_at"], last = first;
+  for (const auto& j : jobs) {
+    first = std::min(first, j["created_at"].get<std::string>());
+    last = std::max(last, j["created_at"].get<std::string>());
+  }
+  auto ms_of = [](const std::string& t) {  // "...HH:MM:SS.mmmZ" within one day
+    return ((std::stoi(t.substr(11, 2)) * 60 + std::stoi(t.substr(14, 2))) * 60 +
+            std::stoi(t.substr(17, 2))) * 1000 + std::stoi(t.substr(20, 3));
+  };
+  const int span_ms = std::max(1, ms_of(last) - ms_of(first));
   WARN(n << " bootstrap events (+" << n / 2 << " duplicates) -> " << jobs.size()
-         << " jobs, all finished in " << secs << " s; " << by_id.size() << " completion events");
+         << " jobs committed in " << span_ms << " ms (" << (n + n / 2) * 1000 / span_ms
+         << " records/s into jobs), all finished in " << secs << " s; " << by_id.size()
+         << " completion events");
   CHECK(d.Terminate() == 0);
 }
 
