@@ -415,7 +415,8 @@ TEST_CASE("a full disk is a clear 503 and loses nothing acknowledged", "[durabil
   CHECK(after.status == 200);
   CHECK(d.Get("/jobs/" + ok.Json()["job_id"].get<std::string>()).Json()["status"] == "succeeded");
   // Every job the store holds is whole: it can be read and reaches an end.
-  for (const auto& item : d.Get("/jobs?limit=500").Json()["items"]) {
+  const json listed = d.Get("/jobs?limit=500").Json();  // (a range-for over a temporary dangles)
+  for (const auto& item : listed["items"]) {
     json v = d.WaitJob(item["job_id"]);
     CHECK((v["status"] == "succeeded" || v["status"] == "failed"));
   }
