@@ -281,9 +281,16 @@ TEST_CASE("webhook: Standard Webhooks verification, rotation, replay", "[webhook
   std::vector<std::string> keys;
   std::string err;
   REQUIRE(bootstrapd::ParseWebhookSecrets(old_secret + "," + new_secret, &keys, &err));
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-  auto send = [&](const std::string& id, std::int64_t ts, const std::string& body, const std::string& key) {
+  // The timestamp is taken at each send: slow runs (sanitizers) must not
+  // drift a "future" timestamp back into the window.
+  auto now_s = [] {
+    return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count());
+  };
+  auto send = [&](const std::string& id, std::int64_t offset_s, const std::string& body,
+                  const std::string& key) {
+    const std::int64_t ts = now_s() + offset_s;
     const std::string sig = bootstrapd::SignWebhook(key, id, ts, body);
     return testing::Http(d.port(), "POST", "/webhooks/tenant-requests", body,
                          {{"webhook-id", id}, {"webhook-timestamp", std::to_string(ts)},
@@ -292,33 +299,34 @@ TEST_CASE("webhook: Standard Webhooks verification, rotation, replay", "[webhook
   const std::string body = json{{"type", "everest.tenant.bootstrap.requested"},
                                 {"timestamp", "2026-12-01T00:00:00Z"},
                                 {"data", {{"username", "hook_user"}}}}.dump();
-  Response ok = send("msg_1", now, body, keys[1]);  // signed with the rotated-in secret
+  Response ok = send("msg_1", 0, body, keys[1]);  // signed with the rotated-in secret
   INFO(ok.body);
   REQUIRE(ok.status == 202);
   const std::string id = ok.Json()["job_id"];
-  Response replay = send("msg_1", now, body, keys[0]);
+  Response replay = send("msg_1", 0, body, keys[0]);
   CHECK(replay.status == 200);
   CHECK(replay.Json()["job_id"] == id);
   CHECK(replay.Header("idempotent-replayed") == "true");
-  Response changed = send("msg_1", now, json{{"type", "everest.tenant.bootstrap.requested"},
+  Response changed = send("msg_1", 0, json{{"type", "everest.tenant.bootstrap.requested"},
                                              {"timestamp", "2026-12-01T00:00:00Z"},
                                              {"data", {{"username", "other_user"}}}}.dump(), keys[0]);
   CHECK(changed.status == 422);
-  CHECK(send("msg_2", now - 301, body, keys[0]).status == 401);  // stale
-  CHECK(send("msg_3", now + 301, body, keys[0]).status == 401);  // future
+  CHECK(send("msg_2", -330, body, keys[0]).status == 401);  // stale
+  CHECK(send("msg_3", 330, body, keys[0]).status == 401);   // future
   std::string wrong_key = "another-key";
-  CHECK(send("msg_4", now, body, wrong_key).status == 401);
+  CHECK(send("msg_4", 0, body, wrong_key).status == 401);
+  const std::int64_t now = now_s();
   Response tampered = testing::Http(d.port(), "POST", "/webhooks/tenant-requests", body + " ",
                                     {{"webhook-id", "msg_5"}, {"webhook-timestamp", std::to_string(now)},
                                      {"webhook-signature", bootstrapd::SignWebhook(keys[0], "msg_5", now, body)}});
   CHECK(tampered.status == 401);
   CHECK(testing::Http(d.port(), "POST", "/webhooks/tenant-requests", body).status == 400);
-  Response big = send("msg_6", now, std::string(8000, ' '), keys[0]);
+  Response big = send("msg_6", 0, std::string(8000, ' '), keys[0]);
   CHECK(big.status == 413);
-  Response cloud = send("msg_7", now, Event("ce-7", "everest.tenant.bootstrap.requested",
+  Response cloud = send("msg_7", 0, Event("ce-7", "everest.tenant.bootstrap.requested",
                                             {{"username", "cloud_user"}}), keys[0]);
   CHECK(cloud.status == 202);
-  Response invalid = send("msg_8", now, Event("ce-8", "everest.tenant.bootstrap.requested",
+  Response invalid = send("msg_8", 0, Event("ce-8", "everest.tenant.bootstrap.requested",
                                               {{"username", "x"}}), keys[0]);
   CHECK(invalid.status == 422);
   CHECK(d.WaitJob(id)["status"] == "succeeded");
