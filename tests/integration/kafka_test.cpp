@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -119,6 +120,19 @@ class MockKafka {
   std::string bootstraps_;
 };
 
+// A ReadUntil predicate: at least `want` distinct values of `field` seen
+// (incremental: each message is parsed once).
+std::function<bool(const std::vector<Msg>&)> UniqueAtLeast(std::string field, std::size_t want) {
+  auto ids = std::make_shared<std::set<std::string>>();
+  auto seen = std::make_shared<std::size_t>(0);
+  return [=](const std::vector<Msg>& m) {
+    for (; *seen < m.size(); ++*seen) {
+      ids->insert(json::parse(m[*seen].value, nullptr, false).value(field, ""));
+    }
+    return ids->size() >= want;
+  };
+}
+
 std::string Event(const std::string& id, const std::string& type, const json& data,
                   const std::string& source = "/portal") {
   return json{{"specversion", "1.0"}, {"id", id}, {"source", source}, {"type", type},
@@ -186,11 +200,8 @@ TEST_CASE("kafka: events become jobs exactly once, each announces its end", "[ka
   CHECK(users.size() == static_cast<std::size_t>(n));
   // One completion event per job id (after de-duplicating by event id).
   // Re-sends are allowed (same event id): read until every job has one.
-  auto events = kafka.ReadUntil("everest.tenant.events.v1", 4, 60000, [n](const std::vector<Msg>& m) {
-    std::set<std::string> ids;
-    for (const auto& x : m) ids.insert(json::parse(x.value, nullptr, false).value("id", ""));
-    return ids.size() >= static_cast<std::size_t>(n);
-  });
+  auto events = kafka.ReadUntil("everest.tenant.events.v1", 4, 120000,
+                                UniqueAtLeast("id", static_cast<std::size_t>(n)));
   std::map<std::string, json> by_id;
   for (const auto& m : events) {
     json e = json::parse(m.value, nullptr, false);
@@ -374,11 +385,8 @@ TEST_CASE("kafka: kill -9 mid-consumption loses nothing, duplicates nothing", "[
   for (const auto& j : jobs) users.insert(j["username"].get<std::string>());
   CHECK(users.size() == static_cast<std::size_t>(n));
   // The outbox drained: one completion event per job.
-  auto events = kafka.ReadUntil("everest.tenant.events.v1", 4, 60000, [n](const std::vector<Msg>& m) {
-    std::set<std::string> ids;
-    for (const auto& x : m) ids.insert(json::parse(x.value, nullptr, false).value("id", ""));
-    return ids.size() >= static_cast<std::size_t>(n);
-  });
+  auto events = kafka.ReadUntil("everest.tenant.events.v1", 4, 120000,
+                                UniqueAtLeast("id", static_cast<std::size_t>(n)));
   std::set<std::string> correlated;
   for (const auto& m : events) correlated.insert(json::parse(m.value)["correlationid"].get<std::string>());
   CHECK(correlated.size() == static_cast<std::size_t>(n));
@@ -404,11 +412,7 @@ TEST_CASE("kafka: completion events survive a broker outage", "[kafka]") {
   // Nothing could be delivered while the broker was down.
   CHECK(d.Get("/metrics").body.find("everest_bootstrapd_kafka_events_produced_total 0") != std::string::npos);
   rd_kafka_mock_broker_set_up(kafka.cluster(), 1);
-  auto events = kafka.ReadUntil("everest.tenant.events.v1", 4, 90000, [](const std::vector<Msg>& m) {
-    std::set<std::string> ids;
-    for (const auto& x : m) ids.insert(json::parse(x.value, nullptr, false).value("correlationid", ""));
-    return ids.size() >= 20;
-  });
+  auto events = kafka.ReadUntil("everest.tenant.events.v1", 4, 120000, UniqueAtLeast("correlationid", 20));
   std::set<std::string> correlated;
   for (const auto& m : events) correlated.insert(json::parse(m.value)["correlationid"].get<std::string>());
   for (const auto& id : ids) CHECK(correlated.count(id) == 1);
