@@ -202,4 +202,28 @@ HttpResponse CliProblem(const CommandResult& r, const std::string& what) {
                  {{"error", "everestctl failed"}});
 }
 
+HttpResponse CliOutputProblem(const std::string& command, const std::string& error) {
+  return Problem(502, "cli-output", "Unexpected everestctl output",
+                 "cannot parse `" + command + "`: " + error, {{"error", "everestctl failed"}});
+}
+
+boost::asio::awaitable<std::optional<HttpResponse>> ReadAccounts(AppContext* ctx,
+                                                                 std::vector<AccountRow>* rows,
+                                                                 json* json_out) {
+  CommandResult r = co_await RunRead(ctx, AccountsListArgv(ctx->config->everestctl), "accounts list");
+  if (!r.Succeeded()) co_return CliProblem(r, "everestctl");
+  if (json_out != nullptr) {
+    json parsed = json::parse(r.out, nullptr, false);
+    if (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) {
+      *json_out = std::move(parsed);
+      co_return std::nullopt;
+    }
+  }
+  std::string err;
+  auto parsed_rows = ParseAccountsTable(r.out, &err);
+  if (!parsed_rows) co_return CliOutputProblem("everestctl accounts list", err);
+  *rows = std::move(*parsed_rows);
+  co_return std::nullopt;
+}
+
 }  // namespace bootstrapd

@@ -7,6 +7,7 @@
 
 #include "daemon/config.h"
 #include "daemon/domain/argv.h"
+#include "daemon/domain/everestctl_parse.h"
 #include "daemon/domain/requests.h"
 #include "daemon/exec/command.h"
 #include "daemon/exec/executor.h"
@@ -72,6 +73,16 @@ boost::asio::awaitable<CommandResult> RunRead(AppContext* ctx, Argv argv, std::s
 // The problem for a failed read-only CLI call: 503 missing binary, 504 timeout,
 // 502 otherwise (with the seed's "error": "everestctl failed" and the stderr tail).
 HttpResponse CliProblem(const CommandResult& r, const std::string& what);
+
+// The 502 problem for CLI output that does not parse.
+HttpResponse CliOutputProblem(const std::string& command, const std::string& error);
+
+// Runs `everestctl accounts list` and parses its table into *rows; sets *json_out
+// instead when everestctl printed JSON (and json_out is not null). Returns
+// the problem to answer when the call or the parse failed.
+boost::asio::awaitable<std::optional<HttpResponse>> ReadAccounts(AppContext* ctx,
+                                                                 std::vector<AccountRow>* rows,
+                                                                 nlohmann::json* json_out);
 
 void RegisterLifecycleRoutes(Router* router, AppContext* ctx);
 void RegisterWebhookRoute(Router* router, AppContext* ctx);

@@ -149,21 +149,12 @@ awaitable<HttpResponse> CancelJob(AppContext* ctx, HttpRequest, PathParams p) {
 }
 
 awaitable<HttpResponse> GetAccountsList(AppContext* ctx, HttpRequest, PathParams) {
-  CommandResult r = co_await RunRead(ctx, AccountsListArgv(ctx->config->everestctl), "accounts list");
-  if (!r.Succeeded()) co_return CliProblem(r, "everestctl");
-  json parsed = json::parse(r.out, nullptr, false);
-  if (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) {
-    co_return HttpResponse::Json(200, {{"data", parsed}});
-  }
-  std::string err;
-  auto rows = ParseAccountsTable(r.out, &err);
-  if (!rows) {
-    co_return Problem(502, "cli-output", "Unexpected everestctl output",
-                      "cannot parse `everestctl accounts list`: " + err,
-                      {{"error", "everestctl failed"}});
-  }
+  std::vector<AccountRow> rows;
+  json raw;
+  if (auto problem = co_await ReadAccounts(ctx, &rows, &raw)) co_return *problem;
+  if (!raw.is_null()) co_return HttpResponse::Json(200, {{"data", raw}});  // everestctl spoke JSON
   json data = json::array();
-  for (const auto& row : *rows) {
+  for (const auto& row : rows) {
     data.push_back({{"user", row.user}, {"capabilities", row.capabilities}, {"enabled", row.enabled}});
   }
   co_return HttpResponse::Json(200, {{"data", data}});

@@ -74,17 +74,10 @@ awaitable<HttpResponse> GetAccount(AppContext* ctx, HttpRequest, PathParams p) {
   if (!IsValidUsername(user)) {
     co_return Problem(404, "account-not-found", "Account not found", "no account '" + user + "'");
   }
-  CommandResult r = co_await RunRead(ctx, AccountsListArgv(ctx->config->everestctl), "accounts list");
-  if (!r.Succeeded()) co_return CliProblem(r, "everestctl");
-  std::string err;
-  auto rows = ParseAccountsTable(r.out, &err);
-  if (!rows) {
-    co_return Problem(502, "cli-output", "Unexpected everestctl output",
-                      "cannot parse `everestctl accounts list`: " + err,
-                      {{"error", "everestctl failed"}});
-  }
+  std::vector<AccountRow> rows;
+  if (auto problem = co_await ReadAccounts(ctx, &rows, nullptr)) co_return *problem;
   const AccountRow* row = nullptr;
-  for (const auto& a : *rows) {
+  for (const auto& a : rows) {
     if (a.user == user) row = &a;
   }
   if (row == nullptr) {
@@ -133,11 +126,7 @@ awaitable<HttpResponse> ListNamespaces(AppContext* ctx, HttpRequest, PathParams)
   if (!r.Succeeded()) co_return CliProblem(r, "everestctl");
   std::string err;
   auto rows = ParseNamespacesTable(r.out, &err);
-  if (!rows) {
-    co_return Problem(502, "cli-output", "Unexpected everestctl output",
-                      "cannot parse `everestctl namespaces list`: " + err,
-                      {{"error", "everestctl failed"}});
-  }
+  if (!rows) co_return CliOutputProblem("everestctl namespaces list", err);
   json items = json::array();
   for (const auto& row : *rows) {
     json ops = json::array();
