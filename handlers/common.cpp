@@ -10,11 +10,15 @@ namespace bootstrapd {
 
 using json = nlohmann::json;
 
-constexpr int kMaxJsonDepth = 32;
 
 std::optional<HttpResponse> ParseJsonBody(const HttpRequest& req, json* out) {
   if (req.body.empty()) {
     return Problem(400, "malformed-json", "Malformed JSON body", "the request body is empty");
+  }
+  if (req.body.find('\0') != std::string::npos) {
+    // Never valid JSON (controls in strings are escaped), and nlohmann would
+    // stop reading at it, ignoring the rest.
+    return Problem(400, "malformed-json", "Malformed JSON body", "the body contains a NUL byte");
   }
   if (JsonDepth(req.body) > kMaxJsonDepth) {
     return Problem(400, "malformed-json", "Malformed JSON body",
@@ -26,7 +30,7 @@ std::optional<HttpResponse> ParseJsonBody(const HttpRequest& req, json* out) {
     std::string why = "not valid JSON";
     try {
       (void)json::parse(req.body);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range (1e400)
       why = e.what();
     }
     return Problem(400, "malformed-json", "Malformed JSON body", why);

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/domain/requests.h"
 #include "daemon/domain/text.h"
 
 namespace bootstrapd {
@@ -205,7 +206,23 @@ bool DecodeStructuredObject(const json& obj, CloudEvent* out, std::string* error
   return true;
 }
 
+// Refuses what must never reach the JSON parser: a NUL byte (text would be
+// cut there downstream) and nesting deeper than kMaxJsonDepth (the parser
+// recurses).
+bool GuardJson(std::string_view body, const char* what, std::string* error) {
+  if (body.find('\0') != std::string_view::npos) {
+    *error = std::string(what) + " contains a NUL byte";
+    return false;
+  }
+  if (JsonDepth(body) > kMaxJsonDepth) {
+    *error = std::string(what) + " nests deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    return false;
+  }
+  return true;
+}
+
 bool ParseObject(std::string_view body, json* out, std::string* error) {
+  if (!GuardJson(body, "body", error)) return false;
   json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     *error = "body is not valid JSON";
@@ -423,6 +440,7 @@ bool DecodeBinaryEvent(const std::vector<std::pair<std::string, std::string>>& h
   if (!CheckSpecVersion("ce_specversion", ev.specversion, error)) return false;
 
   if (HasContent(body)) {
+    if (!GuardJson(body, "record value", error)) return false;
     json data = json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (data.is_discarded()) {
       *error = "record value is not valid JSON";

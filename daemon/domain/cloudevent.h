@@ -1,8 +1,8 @@
 // Decoding of tenant requests that arrive as events (SPEC §4): CloudEvents 1.0
 // in structured mode (JSON format 1.0.2) and Kafka binary mode, the Standard
 // Webhooks simple payload, the type -> action mapping, and the redaction of
-// DLQ copies. Pure; any thread. Nesting depth of bodies handed to the Decode*
-// functions is bounded by the caller (they build a JSON tree).
+// DLQ copies. Pure; any thread. The Decode* functions refuse a body that holds
+// a NUL byte or nests deeper than kMaxJsonDepth before building a JSON tree.
 #pragma once
 
 #include <map>

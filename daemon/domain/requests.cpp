@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -168,8 +167,7 @@ struct Decoder {
     }
     if (v.is_string()) {
       const auto s = v.get<std::string>();
-      static const std::regex num_re("^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$");
-      if (std::regex_match(s, num_re)) {
+      if (IsNumericString(s)) {
         const double d = std::strtod(s.c_str(), nullptr);
         if (std::isfinite(d)) return d;
       }
@@ -194,6 +192,29 @@ struct Decoder {
 };
 
 }  // namespace
+
+bool IsNumericString(std::string_view s) {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  const std::size_t int_digits = digits();
+  std::size_t frac_digits = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    frac_digits = digits();
+  }
+  if (int_digits == 0 && frac_digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
 
 bool ParseBootstrapRequest(const json& body, const Config& cfg, BootstrapRequest* out,
                            std::vector<FieldError>* errors) {

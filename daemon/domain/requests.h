@@ -47,6 +47,14 @@ extern const char kPasswordAlphabet[];
 
 // Nesting depth of a JSON text (brackets outside strings); for the parse limit.
 int JsonDepth(std::string_view text);
+// The deepest JSON any request body, event or webhook payload may nest.
+inline constexpr int kMaxJsonDepth = 32;
+
+// A JSON number spelt as a string ("8", "-0.5", "1e3"): an optional sign,
+// digits with an optional fraction (or a bare fraction), an optional exponent.
+// A linear scan (std::regex recurses per character and overflows the stack on
+// long inputs).
+bool IsNumericString(std::string_view s);
 
 // Decodes and validates a POST /bootstrap/users body. Returns false with every
 // problem found in *errors (pointers such as "/resources/cpu_cores").

@@ -71,8 +71,11 @@ struct CommandResult {
   bool err_truncated = false;
   std::string error;                     // human text for non-kExited outcomes
   std::chrono::milliseconds duration{0};
+  // Exited 0 yet printed an error (set by the caller that knows the tool:
+  // everestctl prints its errors itself and a few paths still exit 0).
+  bool reported_error = false;
 
-  bool Succeeded() const { return status == Status::kExited && exit_code == 0; }
+  bool Succeeded() const { return status == Status::kExited && exit_code == 0 && !reported_error; }
 };
 
 const char* StatusName(CommandResult::Status s);

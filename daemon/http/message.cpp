@@ -1,5 +1,7 @@
 #include "daemon/http/message.h"
 
+#include <cctype>
+
 namespace bootstrapd {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -101,6 +103,17 @@ HttpResponse Problem(int status, std::string_view slug, std::string_view title,
   HttpResponse r = HttpResponse::Json(status, p);
   r.content_type = "application/problem+json";
   return r;
+}
+
+bool ValidRequestId(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+          c == ':' || c == '/')) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace bootstrapd

@@ -49,6 +49,9 @@ HttpResponse Problem(int status, std::string_view slug, std::string_view title,
 
 // Parses an application/x-www-form-urlencoded query ("a=1&b=x%20y"); false on
 // a bad percent escape. Repeated names keep every value, in order.
+// An X-Request-ID worth echoing: 1-128 of [A-Za-z0-9-_.:/]; others are replaced.
+bool ValidRequestId(std::string_view s);
+
 bool ParseQuery(std::string_view query, std::vector<std::pair<std::string, std::string>>* out);
 
 // Case-insensitive ASCII comparison.

@@ -14,17 +14,16 @@ Router::Router(const Config& config, Metrics* metrics, std::function<bool()> dra
     : config_(config), metrics_(metrics), draining_(std::move(draining)) {}
 
 std::vector<std::string> Router::Split(const std::string& path) {
+  // Exact: "/jobs/" and "//jobs" keep their empty segments, so they match no
+  // route (a path is never normalised into another one).
   std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
+  if (path.empty() || path[0] != '/') return {path};
+  std::size_t i = 1;
+  for (;;) {
     const std::size_t j = path.find('/', i);
     out.push_back(path.substr(i, j == std::string::npos ? std::string::npos : j - i));
     if (j == std::string::npos) break;
-    i = j;
+    i = j + 1;
   }
   return out;
 }
@@ -42,20 +41,6 @@ bool Router::Authorized(const std::string* key) const {
   return ok;
 }
 
-namespace {
-
-bool ValidRequestId(const std::string& s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-          c == ':' || c == '/')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 asio::awaitable<HttpResponse> Router::Handle(HttpRequest req) {
   const auto started = std::chrono::steady_clock::now();
@@ -73,7 +58,10 @@ asio::awaitable<HttpResponse> Router::Handle(HttpRequest req) {
       bool ok = true;
       for (std::size_t i = 0; i < segs.size() && ok; ++i) {
         const auto& s = r.segments[i];
-        if (s.size() > 1 && s.front() == '{') p[s.substr(1, s.size() - 2)] = segs[i];
+        if (s.size() > 1 && s.front() == '{') {
+          ok = !segs[i].empty();  // a parameter is never empty
+          p[s.substr(1, s.size() - 2)] = segs[i];
+        }
         else ok = s == segs[i];
       }
       if (!ok) continue;

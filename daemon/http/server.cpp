@@ -72,6 +72,17 @@ awaitable<void> WriteAndClose(beast::tcp_stream* stream, HttpResponse r, unsigne
   (void)n;
   beast::error_code ignored;
   stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+  // Lingering close: a client still sending its (refused) body would get a
+  // reset, and lose this answer, if we closed with unread data. Drain a
+  // bounded amount for a bounded time first.
+  stream->expires_after(std::chrono::seconds(2));
+  static char sink[16384];
+  std::size_t drained = 0;
+  while (drained < (8u << 20)) {
+    auto [rec, rn] = co_await stream->async_read_some(asio::buffer(sink), kNoThrow);
+    if (rec) break;
+    drained += rn;
+  }
 }
 
 HttpResponse TransportProblem(int status, const char* slug, const char* title, std::string detail,
@@ -84,7 +95,7 @@ HttpResponse TransportProblem(int status, const char* slug, const char* title, s
 std::string RequestIdOf(const http::request_parser<http::string_body>& p) {
   const auto& h = p.get();
   auto it = h.find("X-Request-ID");
-  if (it != h.end() && !it->value().empty() && it->value().size() <= 128) {
+  if (it != h.end() && ValidRequestId(std::string_view(it->value().data(), it->value().size()))) {
     return std::string(it->value());
   }
   return NewUuidV4();

@@ -27,10 +27,18 @@ bool Contains(const CommandResult& r, std::string_view needle) {
   return r.err.find(needle) != std::string::npos || r.out.find(needle) != std::string::npos;
 }
 
+bool EverestctlReportedError(const CommandResult& r) {
+  if (r.status != CommandResult::Status::kExited || r.exit_code != 0) return false;
+  if (r.err.find("\u274c") != std::string::npos) return true;  // ❌
+  const bool err_text = r.err.find_first_not_of(" \t\r\n") != std::string::npos;
+  return err_text && r.out.find("\u2705") == std::string::npos;  // ✅
+}
+
 // The most useful one-line error of a failed call.
 std::string ErrorOf(const CommandResult& r) {
   if (r.status != CommandResult::Status::kExited) return r.error;
   std::string tail = Tail(r.err.empty() ? r.out : r.err, 3, 600);
+  if (r.exit_code == 0 && r.reported_error) tail = "exit code 0 but the CLI reported an error: " + tail;
   for (auto& c : tail) {
     if (c == '\n') c = ' ';
   }

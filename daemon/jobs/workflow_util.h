@@ -35,6 +35,11 @@ inline constexpr int kConflictAttempts = 6;
 bool Contains(const CommandResult& r, std::string_view needle);
 // The most useful one-line error of a failed call (stderr tail, or why it did not exit).
 std::string ErrorOf(const CommandResult& r);
+
+// everestctl prints its own errors (`❌ ...`); a call that exits 0 while its
+// stderr holds a `❌` line, or holds text while stdout has no `✅` confirmation,
+// failed all the same (EVERESTCTL.md §1, §6).
+bool EverestctlReportedError(const CommandResult& r);
 // Sleeps 100 ms * 2^attempt (capped) plus jitter.
 boost::asio::awaitable<void> Backoff(int attempt);
 // Writes `text` to a new private temporary file; returns its path or "" with *error.

@@ -49,11 +49,13 @@ awaitable<CommandResult> Workflows::Call(JobRun* run, StepState* st, Argv argv,
     spec.owner = run->job.id;
     spec.output_cap = output_cap;
     r = co_await executor_->Run(std::move(spec), lane);
+    if (argv[0] == config_.everestctl) r.reported_error = EverestctlReportedError(r);
     json call = {{"command", display},
                  {"status", StatusName(r.status)},
                  {"exit_code", r.status == CommandResult::Status::kExited ? json(r.exit_code)
                                                                             : json(nullptr)},
                  {"duration_ms", r.duration.count()}};
+    if (r.reported_error) call["reported_error"] = true;
     st->record["calls"].push_back(call);
     log::Info("cli call", {{"job_id", run->job.id},
                            {"step", st->name},

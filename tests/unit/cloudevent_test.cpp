@@ -538,3 +538,32 @@ TEST_CASE("RedactSecrets handles nesting far beyond any parse limit", "[unit][cl
 
 }  // namespace
 }  // namespace bootstrapd
+
+TEST_CASE("decoders refuse deep nesting and NUL bytes before building a tree", "[unit][cloudevent]") {
+  // A deep `data` crashed the Kafka intake by stack overflow (fuzz finding F2).
+  std::string deep = R"({"specversion":"1.0","id":"1","source":"s","type":"t","data":{"x":)";
+  deep += std::string(60000, '[') + std::string(60000, ']') + "}}";
+  bootstrapd::CloudEvent ev;
+  std::string err;
+  CHECK_FALSE(bootstrapd::DecodeStructuredEvent(deep, &ev, &err));
+  CHECK(err.find("deeper than") != std::string::npos);
+  CHECK_FALSE(bootstrapd::DecodeWebhookPayload(deep, &ev, &err));
+  // nlohmann stops at a NUL: the rest must not be silently ignored (F3).
+  const std::string nul = std::string(R"({"specversion":"1.0","id":"1","source":"s","type":"t"})") +
+                          std::string(1, '\0') + "garbage";
+  CHECK_FALSE(bootstrapd::DecodeStructuredEvent(nul, &ev, &err));
+  CHECK(err.find("NUL") != std::string::npos);
+}
+
+TEST_CASE("binary mode refuses a deep or NUL-holding record value", "[unit][cloudevent]") {
+  bootstrapd::CloudEvent ev;
+  std::string err;
+  const std::vector<std::pair<std::string, std::string>> h = {
+      {"ce_specversion", "1.0"}, {"ce_id", "1"}, {"ce_source", "s"}, {"ce_type", "everest.tenant.suspend.requested"}};
+  const std::string deep = std::string(60000, '[') + std::string(60000, ']');
+  CHECK_FALSE(bootstrapd::DecodeBinaryEvent(h, deep, &ev, &err));
+  CHECK(err == "record value nests deeper than 32 levels");
+  const std::string nul = std::string(R"({"username":"bob"})") + std::string(1, '\0') + "x";
+  CHECK_FALSE(bootstrapd::DecodeBinaryEvent(h, nul, &ev, &err));
+  CHECK(err == "record value contains a NUL byte");
+}

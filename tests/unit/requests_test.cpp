@@ -143,3 +143,19 @@ TEST_CASE("argv builders pass every value by flag and never a shell string", "[u
   CHECK(DisplayCommand({"kubectl", "apply", "-f", "a b", "it's"}) ==
         "kubectl apply -f 'a b' 'it'\\''s'");
 }
+
+TEST_CASE("numeric strings: a linear scan, safe on huge inputs", "[unit][requests]") {
+  using bootstrapd::IsNumericString;
+  for (const char* ok : {"8", "-0.5", "+3", "1e3", "1E-3", "0.", ".5", "10.25e+2"}) {
+    INFO(ok);
+    CHECK(IsNumericString(ok));
+  }
+  for (const char* bad : {"", "+", "-", ".", "e3", "1e", "1e+", "0x10", "8 ", " 8", "1.2.3", "NaN", "inf",
+                          "1_000", "--1"}) {
+    INFO(bad);
+    CHECK_FALSE(IsNumericString(bad));
+  }
+  // std::regex overflowed the stack on ~26k digits (fuzz finding F1).
+  CHECK(IsNumericString(std::string(1 << 20, '7')));
+  CHECK_FALSE(IsNumericString(std::string(1 << 20, '7') + "x"));
+}
