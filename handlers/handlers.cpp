@@ -20,6 +20,8 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using json = nlohmann::json;
 
+extern const std::string_view kOpenApiDocument;  // generated/openapi_document.cpp
+
 namespace {
 
 HttpResponse UnknownJob(const std::string& id) {
@@ -103,9 +105,11 @@ awaitable<HttpResponse> ListJobs(AppContext* ctx, HttpRequest req, PathParams) {
       if (auto kd = ParseKind(v)) f.kind = kd;
       else errors.push_back({"/kind", "must be one of bootstrap, password, resources, operators, suspend, resume, delete"});
     } else if (k == "username") {
-      f.username = v;
+      if (IsValidUsername(v)) f.username = v;
+      else errors.push_back({"/username", "is not a valid Everest username"});
     } else if (k == "namespace") {
-      f.ns = v;
+      if (IsRfc1035Label(v)) f.ns = v;
+      else errors.push_back({"/namespace", "is not a valid namespace name (RFC 1035 label)"});
     } else if (k == "source") {
       if (v != "rest" && v != "kafka" && v != "webhook") errors.push_back({"/source", "must be rest, kafka or webhook"});
       else f.source = v;
@@ -181,16 +185,29 @@ awaitable<HttpResponse> Readyz(AppContext* ctx, HttpRequest, PathParams) {
   check("listener", ctx->listening, "not listening yet");
   check("draining", !ctx->jobs->draining(), "draining");
   if (ctx->kafka_connected) check("kafka", ctx->kafka_connected(), "not connected to the brokers");
-  json body = {{"status", ready ? "ready" : "unready"},
-               {"checks", checks},
+  json body = {{"checks", checks},
                {"jobs", {{"queued", ctx->jobs->queued()}, {"running", ctx->jobs->running()}}}};
   if (ctx->config->admin_key_is_default) {
     body["warnings"] = {"ADMIN_API_KEY is the default 'changeme': set a real key"};
   }
   if (ctx->config->simulated) body["simulated"] = true;
-  if (ready) co_return HttpResponse::Json(200, body);
-  HttpResponse r = Problem(503, "not-ready", "Not ready", "failing checks", body);
-  co_return r;
+  if (ready) {
+    body["status"] = "ready";
+    co_return HttpResponse::Json(200, body);
+  }
+  // A problem+json whose `status` stays the HTTP status (RFC 9457).
+  std::string failing;
+  for (const auto& [name, c] : checks.items()) {
+    if (c == "ok") continue;
+    if (!failing.empty()) failing += ", ";
+    failing += name;
+  }
+  co_return Problem(503, "not-ready", "Not ready", "failing checks: " + failing, body);
+}
+
+// The bundled OpenAPI 3.1 document of schemas/ (embedded at build time).
+awaitable<HttpResponse> OpenApi(AppContext*, HttpRequest, PathParams) {
+  co_return HttpResponse::Text(200, std::string(kOpenApiDocument), "application/json");
 }
 
 awaitable<HttpResponse> MetricsText(AppContext* ctx, HttpRequest, PathParams) {
@@ -208,6 +225,7 @@ void RegisterRoutes(Router* router, AppContext* ctx) {
   router->Add("GET", "/healthz", false, Bind<Healthz>(ctx));
   router->Add("GET", "/readyz", false, Bind<Readyz>(ctx));
   router->Add("GET", "/metrics", false, Bind<MetricsText>(ctx));
+  router->Add("GET", "/openapi.json", true, Bind<OpenApi>(ctx));
   router->Add("GET", "/jobs/{id}", true, Bind<GetJob>(ctx));
   router->Add("GET", "/jobs/{id}/result", true, Bind<GetJobResult>(ctx));
   router->Add("GET", "/jobs", true, Bind<ListJobs>(ctx));

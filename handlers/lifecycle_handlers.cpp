@@ -165,9 +165,17 @@ awaitable<HttpResponse> GetNamespace(AppContext* ctx, HttpRequest, PathParams p)
   auto quota = co_await ReadObject(ctx, KubectlGetArgv(kc, "resourcequota", "user-quota", ns),
                                    "get resourcequota", &problem);
   if (!quota) co_return *problem;
-  out["quota"] = quota->is_null() ? json(nullptr)
-                                  : json{{"hard", (*quota)["status"].value("hard", (*quota)["spec"].value("hard", json::object()))},
-                                         {"used", (*quota)["status"].value("used", json::object())}};
+  if (quota->is_null() || !quota->is_object()) {
+    out["quota"] = nullptr;
+  } else {
+    // A quota the controller has not reconciled yet has no status.
+    const json qs = quota->value("status", json::object());
+    const json spec = quota->value("spec", json::object());
+    const json spec_hard = spec.is_object() ? spec.value("hard", json::object()) : json::object();
+    out["quota"] = qs.is_object()
+                       ? json{{"hard", qs.value("hard", spec_hard)}, {"used", qs.value("used", json::object())}}
+                       : json{{"hard", spec_hard}, {"used", json::object()}};
+  }
   auto limits = co_await ReadObject(ctx, KubectlGetArgv(kc, "limitrange", "user-limits", ns),
                                     "get limitrange", &problem);
   if (!limits) co_return *problem;

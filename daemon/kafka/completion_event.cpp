@@ -17,7 +17,6 @@ OutboxRow BuildCompletionEvent(const Job& job, const Config& config, std::int64_
              {"id", UuidV5(kUrlNamespaceUuid, job.id + "/" + status)},
              {"source", config.events_source},
              {"type", std::string("everest.tenant.") + KindName(job.kind) + "." + status},
-             {"subject", job.ns},
              {"time", job.finished_at},
              {"datacontenttype", "application/json"},
              {"correlationid", job.id},
@@ -27,9 +26,11 @@ OutboxRow BuildCompletionEvent(const Job& job, const Config& config, std::int64_
                {"source", job.source},
                {"status", status},
                {"summary", job.summary},
-               {"username", job.username},
-               {"namespace", job.ns},
+               {"username", job.username.empty() ? json(nullptr) : json(job.username)},
+               {"namespace", job.ns.empty() ? json(nullptr) : json(job.ns)},
                {"steps", steps}}}};
+  // CloudEvents: `subject`, when present, is non-empty (a password job has no namespace).
+  if (!job.ns.empty()) ev["subject"] = job.ns;
   if (job.extra.contains("request_event") && job.extra["request_event"].contains("id")) {
     ev["causationid"] = job.extra["request_event"]["id"];
   }
