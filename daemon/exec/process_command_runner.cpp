@@ -93,18 +93,30 @@ std::vector<std::string> ChildEnvironment(const std::map<std::string, std::strin
 }
 
 long long ProcessStartTicks(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) return -1;
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string f;
-  // Fields after the command name start at field 3 (state); starttime is 22.
-  for (int i = 3; i <= 22; ++i) {
-    if (!(fields >> f)) return -1;
+  // Called for every child: plain syscalls and a stack buffer (an ifstream
+  // here cost more than the spawn's own bookkeeping).
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[1024];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR) {
   }
-  return std::atoll(f.c_str());
+  ::close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces and ')'
+  if (p == nullptr) return -1;
+  // Fields after the command name start at field 3 (state); starttime is 22.
+  ++p;
+  for (int field = 3; field <= 22; ++field) {
+    while (*p == ' ') ++p;
+    if (*p == '\0') return -1;
+    if (field == 22) return std::atoll(p);
+    while (*p != ' ' && *p != '\0') ++p;
+  }
+  return -1;
 }
 
 namespace {

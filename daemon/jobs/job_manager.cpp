@@ -45,7 +45,10 @@ JobManager::JobManager(asio::any_io_executor ex, const Config& config, JobStore*
                        Metrics* metrics, const Clock* clock)
     : ex_(std::move(ex)), config_(config), store_(store), metrics_(metrics), clock_(clock) {}
 
-JobManager::~JobManager() = default;
+JobManager::~JobManager() {
+  // A commit still on the store's writer thread must not call back into us.
+  store_->WaitIdle();
+}
 
 std::vector<std::string> JobManager::Keys(const Job& j) const {
   std::vector<std::string> keys;
@@ -213,7 +216,9 @@ awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
   if (r.request_event.is_object()) j.extra["request_event"] = r.request_event;
   run->secret = std::move(r.secret);
 
-  std::vector<StoreWrite> writes(1);
+  std::vector<StoreWrite> writes;
+  writes.reserve(3);  // job, tenant, key: no regrowth (a StoreWrite is large)
+  writes.emplace_back();
   writes[0].job = j;
   Tenant tenant{r.username, r.ns, j.created_at};
   if (new_binding) {
@@ -481,7 +486,7 @@ awaitable<Status> JobManager::Persist(const Job& job) {
 awaitable<Status> JobManager::Commit(std::vector<StoreWrite> writes) {
   auto w = std::make_shared<Waiter>(ex_);
   w->timer.expires_at(asio::steady_timer::time_point::max());
-  for (auto& wr : writes) batch_.push_back(std::move(wr));
+  batch_.push_back(std::move(writes));  // a group: no copy of the writes
   batch_waiters_.push_back(w);
   if (!flush_posted_) {
     flush_posted_ = true;
@@ -494,21 +499,37 @@ awaitable<Status> JobManager::Commit(std::vector<StoreWrite> writes) {
 
 void JobManager::Flush() {
   flush_posted_ = false;
-  auto writes = std::move(batch_);
-  auto waiters = std::move(batch_waiters_);
+  // One commit in flight at a time: what arrives meanwhile waits for it and
+  // then goes as the next group (the fsync runs on the store's writer thread,
+  // so the loop keeps serving while it lasts).
+  if (commit_in_flight_ || (batch_.empty() && batch_waiters_.empty())) return;
+  commit_in_flight_ = true;
+  std::vector<std::vector<StoreWrite>> groups = std::move(batch_);
+  std::vector<std::shared_ptr<Waiter>> waiters = std::move(batch_waiters_);
   batch_.clear();
   batch_waiters_.clear();
-  Status s = store_->Apply(writes);
+  std::size_t count = 0;
+  for (const auto& g : groups) count += g.size();
+  asio::any_io_executor ex = ex_;
+  store_->ApplyAsync(std::move(groups), [this, ex, count, waiters](Status s) {
+    asio::post(ex, [this, count, waiters, s] { Committed(s, count, waiters); });
+  });
+}
+
+void JobManager::Committed(const Status& s, std::size_t count,
+                           const std::vector<std::shared_ptr<Waiter>>& waiters) {
+  commit_in_flight_ = false;
   if (s.ok()) {
     metrics_->store_commits.Increment();
-    metrics_->store_writes.Increment(static_cast<double>(writes.size()));
+    metrics_->store_writes.Increment(static_cast<double>(count));
   } else {
-    log::Error("store commit failed", {{"error", s.message()}, {"writes", writes.size()}});
+    log::Error("store commit failed", {{"error", s.message()}, {"writes", count}});
   }
   for (auto& w : waiters) {
     w->status = s;
     w->Wake();
   }
+  if (!batch_.empty() || !batch_waiters_.empty()) Flush();
 }
 
 awaitable<Status> JobManager::ForgetTenant(std::string username) {
@@ -633,7 +654,8 @@ awaitable<void> JobManager::RetentionLoop(JobManager* self) {
 }
 
 void JobManager::Enqueue(StoreWrite w) {
-  batch_.push_back(std::move(w));
+  batch_.emplace_back();
+  batch_.back().push_back(std::move(w));
   if (!flush_posted_) {
     flush_posted_ = true;
     asio::post(ex_, [this] { Flush(); });

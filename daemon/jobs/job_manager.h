@@ -1,6 +1,7 @@
 // Owns the life of every job: admission (queue limit, draining, tenant
 // ownership), durable submission with group commit (every write of one loop
-// turn shares one transaction and one fsync), scheduling in submission order
+// turn shares one transaction and one fsync; while a commit is on the store's
+// writer thread, the next group gathers), scheduling in submission order
 // per username/namespace, running through a WorkflowRunner, persisting each
 // step, restart recovery, waiting for completion and draining.
 // Loop thread only.
@@ -156,6 +157,8 @@ class JobManager {
   boost::asio::awaitable<Status> Commit(std::vector<StoreWrite> writes);
   void Enqueue(StoreWrite w);  // joins the next group commit; nobody waits for it
   void Flush();
+  void Committed(const Status& s, std::size_t count,
+                 const std::vector<std::shared_ptr<Waiter>>& waiters);
   std::string Fingerprint(const std::string& canonical) const;
   static boost::asio::awaitable<void> RetentionLoop(JobManager* self);
   void Enqueue(std::unique_ptr<JobRun> run);
@@ -189,9 +192,10 @@ class JobManager {
   std::function<void()> outbox_listener_;
 
   // Group commit.
-  std::vector<StoreWrite> batch_;
+  std::vector<std::vector<StoreWrite>> batch_;  // one group per Commit/Enqueue call
   std::vector<std::shared_ptr<Waiter>> batch_waiters_;
   bool flush_posted_ = false;
+  bool commit_in_flight_ = false;  // a group is on the store's writer thread
   std::shared_ptr<Waiter> idle_;  // woken whenever a job ends (for Drain)
 };
 

@@ -1,8 +1,10 @@
 // The durable job store seam (leveldb's Env idea): jobs, their steps and the
 // tenants table. SqliteJobStore is the real one; ":memory:" serves as the fake.
-// Loop thread only; every call is a short statement.
+// Loop thread only (ApplyAsync's callback excepted: it runs on the store's
+// writer thread); every call is a short statement.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +75,21 @@ class JobStore {
   // Applies every write in one transaction (group commit: one fsync for all).
   // On failure nothing of the batch is kept.
   virtual Status Apply(const std::vector<StoreWrite>& batch) = 0;
+  // The same for the writes of several callers (groups, applied in order, in
+  // one transaction), without making the caller wait for the commit: a store
+  // with a writer thread applies them there (its own connection; calls in
+  // order) and calls `done` on that thread. Default: Apply here, then `done`.
+  virtual void ApplyAsync(std::vector<std::vector<StoreWrite>> groups,
+                          std::function<void(Status)> done) {
+    std::vector<StoreWrite> all;
+    for (auto& g : groups) {
+      for (auto& w : g) all.push_back(std::move(w));
+    }
+    done(Apply(all));
+  }
+  // Returns once every batch handed to ApplyAsync is applied and its `done`
+  // has returned (before destroying what the callbacks use).
+  virtual void WaitIdle() {}
   virtual Status GetJob(const std::string& id, Job* out) = 0;  // kNotFound if absent
   // Jobs in state queued or running, in submission order.
   virtual Status LoadUnfinished(std::vector<Job>* out) = 0;
@@ -99,7 +116,10 @@ using JobStorePtr = std::unique_ptr<JobStore>;
 
 // Opens (creating if needed) the SQLite database at `path` in WAL mode with
 // synchronous=FULL, takes an exclusive lock file beside it (one daemon per
-// database), and migrates the schema. On error returns nullptr and sets *error
+// database), and migrates the schema. A file database gets a second
+// connection owned by a writer thread: every write (Apply, ApplyAsync, Purge,
+// Checkpoint) runs there, so the fsync of a commit never blocks the reading
+// thread and writes arriving meanwhile form the next group. On error returns nullptr and sets *error
 // to a message naming the file.
 JobStorePtr OpenSqliteJobStore(const std::string& path, std::string* error);
 

@@ -5,8 +5,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include "daemon/jobs/job_store.h"
 #include "daemon/util/time.h"
@@ -121,6 +126,57 @@ std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// The writer thread of a file database: runs tasks one at a time, in order.
+// Every write goes through it (on the writer connection), so a commit and its
+// fsync never block the loop, and writes arriving meanwhile form the next group.
+class WriterThread {
+ public:
+  WriterThread() { thread_ = std::thread([this] { Run(); }); }
+  ~WriterThread() {  // runs what is queued, then stops
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Post(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_all();
+  }
+  void WaitIdle() {
+    std::unique_lock<std::mutex> l(mu_);
+    idle_cv_.wait(l, [this] { return tasks_.empty() && !busy_; });
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_.wait(l, [this] { return stop_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;  // stopping, and nothing left
+      std::function<void()> task = std::move(tasks_.front());
+      tasks_.pop_front();
+      busy_ = true;
+      l.unlock();
+      task();
+      l.lock();
+      busy_ = false;
+      if (tasks_.empty()) idle_cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;  // guards tasks_, stop_, busy_
+  std::condition_variable cv_, idle_cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stop_ = false;
+  bool busy_ = false;
+  std::thread thread_;
+};
+
 constexpr const char* kJobColumns =
     "id, seq, kind, source, status, username, namespace, inputs, steps, created_at, started_at, "
     "finished_at, summary, request_id, secret, secret_origin, extra";
@@ -130,6 +186,8 @@ class SqliteJobStore final : public JobStore {
   SqliteJobStore(sqlite3* db, int lock_fd, std::string path)
       : db_(db), lock_fd_(lock_fd), path_(std::move(path)) {}
   ~SqliteJobStore() override {
+    writer_thread_.reset();  // applies what is queued, then joins
+    writer_.reset();
     // close_v2 defers the close until the member statements are finalized.
     sqlite3_close_v2(db_);
     if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -168,14 +226,31 @@ class SqliteJobStore final : public JobStore {
     return true;
   }
 
+  // File databases: `w` (a second connection, no lock file of its own) takes
+  // every write from now on, on its own thread.
+  void AttachWriter(std::unique_ptr<SqliteJobStore> w) {
+    writer_ = std::move(w);
+    writer_thread_ = std::make_unique<WriterThread>();
+  }
+
   Status Apply(const std::vector<StoreWrite>& batch) override {
-    if (batch.empty()) return Status::Ok();
+    if (writer_) return OnWriter([&batch](JobStore& w) { return w.Apply(batch); });
+    return ApplyGroups(&batch, 1);
+  }
+
+  // One transaction for every write of groups[0..n).
+  Status ApplyGroups(const std::vector<StoreWrite>* groups, std::size_t n) {
+    std::size_t writes = 0;
+    for (std::size_t i = 0; i < n; ++i) writes += groups[i].size();
+    if (writes == 0) return Status::Ok();
     if (Status s = Step(begin_, "begin"); !s.ok()) return s;
-    for (const auto& w : batch) {
-      Status s = ApplyOne(w);
-      if (!s.ok()) {
-        Step(rollback_, "rollback");
-        return s;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (const auto& w : groups[i]) {
+        Status s = ApplyOne(w);
+        if (!s.ok()) {
+          Step(rollback_, "rollback");
+          return s;
+        }
       }
     }
     Status s = Step(commit_, "commit");
@@ -184,6 +259,23 @@ class SqliteJobStore final : public JobStore {
       return s;
     }
     return Status::Ok();
+  }
+
+  void ApplyAsync(std::vector<std::vector<StoreWrite>> groups,
+                  std::function<void(Status)> done) override {
+    auto shared = std::make_shared<std::vector<std::vector<StoreWrite>>>(std::move(groups));
+    if (!writer_) {
+      done(ApplyGroups(shared->data(), shared->size()));
+      return;
+    }
+    SqliteJobStore* w = writer_.get();
+    writer_thread_->Post([w, shared, done = std::move(done)] {
+      done(w->ApplyGroups(shared->data(), shared->size()));
+    });
+  }
+
+  void WaitIdle() override {
+    if (writer_thread_) writer_thread_->WaitIdle();
   }
 
   Status GetJob(const std::string& id, Job* out) override {
@@ -308,11 +400,18 @@ class SqliteJobStore final : public JobStore {
   }
 
   Status Purge(std::int64_t cutoff_ms, int batch, int* jobs, int* keys) override {
+    if (writer_) {
+      return OnWriter([=](JobStore& w) { return w.Purge(cutoff_ms, batch, jobs, keys); });
+    }
     *jobs = *keys = 0;
     const std::string limit = std::to_string(std::max(1, batch));
+    // INDEXED BY: left to itself the planner walks jobs_unfinished over every
+    // finished job (status IN ...) and reads each row for finished_ms: the
+    // whole table at every pass, even when nothing is due.
     const std::string del_jobs =
-        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_ms IS NOT NULL AND "
-        "finished_ms < ?1 AND status IN ('succeeded','failed','canceled') LIMIT " + limit + ")";
+        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE "
+        "finished_ms IS NOT NULL AND finished_ms < ?1 AND status IN ('succeeded','failed','canceled') "
+        "LIMIT " + limit + ")";
     const std::string del_keys =
         "DELETE FROM idempotency WHERE scope IN (SELECT scope FROM idempotency WHERE "
         "created_ms < ?1 LIMIT " + limit + ")";
@@ -349,6 +448,7 @@ class SqliteJobStore final : public JobStore {
   }
 
   Status Checkpoint() override {
+    if (writer_) return OnWriter([](JobStore& w) { return w.Checkpoint(); });
     int log = 0, done = 0;
     const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
     if (rc != SQLITE_OK) return Error("checkpoint", rc, nullptr);
@@ -364,6 +464,14 @@ class SqliteJobStore final : public JobStore {
   }
 
  private:
+  // Runs `fn` on the writer connection, on its thread, and waits for it.
+  Status OnWriter(const std::function<Status(JobStore&)>& fn) {
+    std::promise<Status> result;
+    std::future<Status> f = result.get_future();
+    writer_thread_->Post([&] { result.set_value(fn(*writer_)); });
+    return f.get();
+  }
+
   Status ApplyOne(const StoreWrite& w) {
     switch (w.op) {
       case StoreWrite::Op::kUpsertJob: {
@@ -483,6 +591,8 @@ class SqliteJobStore final : public JobStore {
   std::string path_;
   Stmt upsert_, get_, put_tenant_, del_tenant_, put_key_, get_key_, put_child_, del_child_,
       put_outbox_, mark_sent_, begin_, commit_, rollback_;
+  std::unique_ptr<SqliteJobStore> writer_;        // file databases: every write goes here
+  std::unique_ptr<WriterThread> writer_thread_;   // ... on this thread
 };
 
 bool Exec(sqlite3* db, const char* sql, const std::string& path, std::string* error) {
@@ -583,6 +693,25 @@ JobStorePtr OpenSqliteJobStore(const std::string& path, std::string* error) {
   if (!store->PrepareAll(&err)) {
     *error = "JOB_DB_PATH: " + err;
     return nullptr;  // the store's destructor closes db and the lock
+  }
+  if (!memory) {
+    // The writer connection (same pragmas; the lock above covers it).
+    sqlite3* wdb = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &wdb, flags, nullptr) != SQLITE_OK) {
+      *error = "JOB_DB_PATH: cannot open " + path + " for writing: " +
+               (wdb != nullptr ? sqlite3_errmsg(wdb) : "out of memory");
+      sqlite3_close_v2(wdb);
+      return nullptr;
+    }
+    sqlite3_busy_timeout(wdb, 250);
+    auto writer = std::make_unique<SqliteJobStore>(wdb, -1, path);
+    if (!Exec(wdb, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+              path, &err) ||
+        !writer->PrepareAll(&err)) {
+      *error = "JOB_DB_PATH: " + err;
+      return nullptr;
+    }
+    store->AttachWriter(std::move(writer));
   }
   return store;
 }

@@ -34,6 +34,12 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
+// Records being turned into jobs at once (decoded, submitted, waiting for
+// their commit). Above it the rest waits in librdkafka's queue: the frames
+// and buffers of a bounded window are reused, where a backlog taken whole
+// (tens of thousands of coroutines) grows the heap page by page.
+constexpr int kMaxInFlight = 512;
+
 // A consumed record, copied out of librdkafka's message.
 struct Record {
   std::string topic;
@@ -85,6 +91,8 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
   bool consumer_closed = false;
   bool connected = false;
   bool paused = false;
+  int in_flight = 0;          // records in HandleRecord (see kMaxInFlight)
+  bool drain_posted = false;  // a Drain() is queued on the loop
   // Per partition: offsets received and not yet stored; true when done.
   std::map<int32_t, std::map<int64_t, bool>> pending;
   std::set<std::string> outbox_in_flight;   // produced, delivery report pending
@@ -120,10 +128,12 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
                               {"reason", reason}});
   }
 
-  // Drains the consumer queue (callbacks run here, on the loop thread).
+  // Drains the consumer queue (callbacks run here, on the loop thread), up to
+  // kMaxInFlight records in flight; RecordDone() drains again below half.
   void Drain() {
     if (consumer == nullptr || consumer_closed) return;
-    for (int i = 0; i < 5000; ++i) {
+    drain_posted = false;
+    while (in_flight < kMaxInFlight) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 0);
       if (m == nullptr) break;
       if (m->err) {
@@ -155,7 +165,20 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
       rd_kafka_message_destroy(m);
       metrics->kafka_consumed.Increment();
       pending[r.partition][r.offset] = false;
+      ++in_flight;
       asio::co_spawn(ioc, HandleRecord(shared_from_this(), std::move(r)), asio::detached);
+    }
+  }
+
+  // A record left the window (job committed, DLQ'd, or given up): below half
+  // the window, drain again (the io-event fd only fires when librdkafka's
+  // queue goes from empty to non-empty, so a partial drain is ours to resume).
+  void RecordDone() {
+    --in_flight;
+    if (ioc.stopped()) return;  // frames destroyed at exit: nothing to resume
+    if (in_flight <= kMaxInFlight / 2 && !drain_posted && !stopping && !consumer_closed) {
+      drain_posted = true;
+      asio::post(ioc, [self = shared_from_this()] { self->Drain(); });
     }
   }
 
@@ -235,7 +258,17 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
     (void)ec;
   }
 
+  // Counts a HandleRecord out of the window however it ends.
+  struct InFlight {
+    explicit InFlight(Impl* i) : impl(i) {}
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    ~InFlight() { impl->RecordDone(); }
+    Impl* impl;
+  };
+
   static awaitable<void> HandleRecord(std::shared_ptr<Impl> self, Record r) {
+    InFlight window(self.get());
     CloudEvent ev;
     std::string err;
     bool binary = false;

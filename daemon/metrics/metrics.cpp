@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "daemon/util/log.h"
+
 namespace bootstrapd {
 namespace {
 
@@ -123,6 +125,9 @@ Metrics::Metrics()
                        .Add({})) {}
 
 std::string Metrics::Serialize() const {
+  // Log lines dropped by the logger's full queue, brought up to date.
+  const double dropped = static_cast<double>(log::DroppedLines());
+  if (dropped > log_dropped.Value()) log_dropped.Increment(dropped - log_dropped.Value());
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

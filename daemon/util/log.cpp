@@ -1,23 +1,68 @@
 #include "daemon/util/log.h"
 
-#include <spdlog/async.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <cctype>
-#include <cstdio>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
 #include <mutex>
+#include <thread>
 
 #include "daemon/util/time.h"
 
 namespace bootstrapd::log {
 namespace {
 
+// Lines waiting for the writer thread; above this the oldest are dropped.
+constexpr std::size_t kMaxQueued = 8192;
+// After writing, the writer thread lingers this long before it sleeps for
+// good: lines logged meanwhile need no wake-up (a futex call each, which on a
+// busy loop cost more than the line itself), and still reach stdout promptly.
+constexpr auto kLinger = std::chrono::milliseconds(2);
+
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
-std::shared_ptr<spdlog::logger> g_logger;
+
+// The asynchronous writer: lines are queued under g_mu and written to stdout
+// (through a synchronous spdlog logger) by one thread, a batch per flush.
+struct Writer {
+  std::condition_variable cv;
+  std::deque<std::string> lines;  // guarded by g_mu
+  bool idle = false;              // guarded by g_mu: waiting with no deadline
+  bool stop = false;              // guarded by g_mu
+  std::shared_ptr<spdlog::logger> out;  // used by the writer thread only
+  std::thread thread;
+};
+
 std::mutex g_mu;
+std::unique_ptr<Writer> g_writer;  // guarded by g_mu
+std::atomic<std::uint64_t> g_dropped{0};
+
+void RunWriter(Writer* w) {
+  std::unique_lock<std::mutex> lock(g_mu);
+  for (;;) {
+    if (w->lines.empty()) {
+      if (w->stop) return;
+      w->cv.wait_for(lock, kLinger, [w] { return w->stop; });
+      if (w->lines.empty()) {
+        if (w->stop) return;
+        w->idle = true;  // the next line wakes us
+        w->cv.wait(lock, [w] { return w->stop || !w->lines.empty(); });
+        w->idle = false;
+        continue;
+      }
+    }
+    std::deque<std::string> batch;
+    batch.swap(w->lines);
+    lock.unlock();
+    for (const auto& line : batch) w->out->info(line);
+    w->out->flush();
+    lock.lock();
+  }
+}
 
 const char* LevelName(Level l) {
   switch (l) {
@@ -45,24 +90,32 @@ bool ParseLevel(std::string_view s, Level* out) {
 void Init(Level level) {
   std::lock_guard<std::mutex> lock(g_mu);
   g_level.store(static_cast<int>(level));
-  if (g_logger) return;
-  spdlog::init_thread_pool(8192, 1);
-  auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-  g_logger = std::make_shared<spdlog::async_logger>(
-      "bootstrapd", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
-  g_logger->set_pattern("%v");
-  g_logger->set_level(spdlog::level::trace);
-  g_logger->flush_on(spdlog::level::trace);
+  if (g_writer) return;
+  auto w = std::make_unique<Writer>();
+  w->out = std::make_shared<spdlog::logger>(
+      "bootstrapd", std::make_shared<spdlog::sinks::stdout_sink_st>());
+  w->out->set_pattern("%v");
+  w->out->set_level(spdlog::level::trace);
+  w->idle = true;
+  Writer* raw = w.get();
+  w->thread = std::thread([raw] { RunWriter(raw); });
+  g_writer = std::move(w);
 }
 
 void Shutdown() {
-  std::lock_guard<std::mutex> lock(g_mu);
-  if (g_logger) {
-    g_logger->flush();
-    g_logger.reset();
-    spdlog::shutdown();
+  std::unique_ptr<Writer> w;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (!g_writer) return;
+    g_writer->stop = true;
+    g_writer->cv.notify_all();
   }
+  g_writer->thread.join();  // writes what is queued, then returns
+  std::lock_guard<std::mutex> lock(g_mu);
+  w = std::move(g_writer);
 }
+
+std::uint64_t DroppedLines() { return g_dropped.load(); }
 
 bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
 
@@ -82,16 +135,23 @@ void Write(Level level, std::string_view msg, const nlohmann::json& fields) {
   } else {
     text += "}";
   }
-  std::shared_ptr<spdlog::logger> logger;
   {
-    std::lock_guard<std::mutex> lock(g_mu);
-    logger = g_logger;
+    std::unique_lock<std::mutex> lock(g_mu);
+    if (g_writer) {
+      Writer* w = g_writer.get();
+      if (w->lines.size() >= kMaxQueued) {
+        w->lines.pop_front();
+        g_dropped.fetch_add(1);
+      }
+      w->lines.push_back(std::move(text));
+      const bool wake = w->idle;
+      w->idle = false;
+      lock.unlock();
+      if (wake) w->cv.notify_one();
+      return;
+    }
   }
-  if (logger) {
-    logger->info(text);
-  } else {
-    std::fprintf(stderr, "%s\n", text.c_str());
-  }
+  std::fprintf(stderr, "%s\n", text.c_str());
 }
 
 }  // namespace bootstrapd::log

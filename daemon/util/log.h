@@ -1,9 +1,11 @@
 // Structured logging: one JSON object per line on stdout ({"ts","level","msg",
-// ...fields}), through an asynchronous spdlog logger so a slow stdout never
-// blocks the loop (the oldest lines are dropped instead, and counted).
-// Any thread. Never pass secrets in fields.
+// ...fields}), queued for a writer thread so a slow stdout never blocks the
+// loop (the oldest lines are dropped instead, and counted). The writer writes
+// in batches and is woken only from idle, so a busy loop pays no wake-up per
+// line. Any thread. Never pass secrets in fields.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -18,8 +20,11 @@ bool ParseLevel(std::string_view s, Level* out);
 // Starts the logger. Safe to call more than once (later calls set the level).
 void Init(Level level);
 
-// Flushes and stops the async logger (call at exit).
+// Flushes and stops the writer thread (call at exit).
 void Shutdown();
+
+// Lines dropped so far because the queue was full (oldest first).
+std::uint64_t DroppedLines();
 
 bool Enabled(Level level);
 void Write(Level level, std::string_view msg, const nlohmann::json& fields);
