@@ -20,7 +20,7 @@ FROM debian:bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config libboost1.81-dev libboost-system1.81-dev \
       librdkafka-dev nlohmann-json3-dev libspdlog-dev prometheus-cpp-dev catch2 \
-      libsqlite3-dev libsystemd-dev libssl-dev && rm -rf /var/lib/apt/lists/*
+      libsqlite3-dev libsystemd-dev libssl-dev python3 && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBOOTSTRAPD_BUILD_TESTS=OFF \

@@ -33,6 +33,8 @@ fi
 
 # Test-only tools from npm (the contract tests: Ajv and Redocly CLI), pinned by
 # tests/contract/package-lock.json; reinstalled only when the lock changes.
+# `deps.sh --runtime` (scripts/start.sh) skips them: running needs no Node.js.
+[ "${1:-}" = "--runtime" ] && exit 0
 contract="$(cd "$(dirname "$0")/.." && pwd)/tests/contract"
 command -v npm >/dev/null || { echo "deps.sh: npm (Node.js >= 20) is needed for tests/contract" >&2; exit 1; }
 stamp="$contract/node_modules/.lock-sha256"

@@ -516,6 +516,12 @@ TEST_CASE("Dockerfile: stages, pinned verified CLIs, non-root, entrypoint",
   CHECK(std::regex_match(stages.front().from, std::regex(R"(FROM debian:bookworm AS \w+)")));
   const Stage& runtime = stages.back();
   CHECK(runtime.from == "FROM debian:bookworm-slim");
+  // The configure step needs python3 (it bundles schemas/openapi.json).
+  bool build_has_python = false;
+  for (const auto& ins : stages.front().instructions) {
+    build_has_python = build_has_python || ins.find(" python3") != std::string::npos;
+  }
+  CHECK(build_has_python);
 
   // kubectl and everestctl: pinned versions and per-architecture sha256 digests.
   const Stage* clis = nullptr;
@@ -658,7 +664,7 @@ TEST_CASE("docker-compose.yml and .dockerignore", "[packaging][docker]") {
   CHECK(user.rfind("root", 0) != 0);
 
   const std::string ignore = ReadFile(kSrc + "/.dockerignore");
-  for (const char* entry : {"build*/", ".git/", "var/", "sim/"}) {
+  for (const char* entry : {"build*/", ".git/", "var/", "sim/", "**/node_modules/"}) {
     INFO(entry);
     CHECK(ignore.find(std::string("\n") + entry) != std::string::npos);
   }
