@@ -29,7 +29,8 @@ std::optional<HttpResponse> ParseJsonBody(const HttpRequest& req, json* out) {
     // Find the reason with a throwing parse (only on the error path).
     std::string why = "not valid JSON";
     try {
-      (void)json::parse(req.body);
+      const json reparsed = json::parse(req.body);  // throws: the reason
+      (void)reparsed;
     } catch (const json::exception& e) {  // parse_error, or out_of_range (1e400)
       why = e.what();
     }

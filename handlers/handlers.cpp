@@ -32,7 +32,7 @@ awaitable<HttpResponse> GetJob(AppContext* ctx, HttpRequest, PathParams p) {
   const std::string id = p["id"];
   if (!IsUuid(id)) co_return UnknownJob(id);
   Job j;
-  Status s = ctx->jobs->GetJob(id, &j);
+  Status s = ctx->jobs->GetJobView(id, &j);
   if (s.code() == Status::Code::kNotFound) co_return UnknownJob(id);
   if (!s.ok()) co_return Problem(503, "store-unavailable", "Job store unavailable", s.message());
   co_return HttpResponse::Json(200, JobView(j));

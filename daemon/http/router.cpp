@@ -1,5 +1,8 @@
 #include "daemon/http/router.h"
 
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+
 #include <chrono>
 
 #include "daemon/metrics/metrics.h"
@@ -9,6 +12,11 @@
 namespace bootstrapd {
 
 namespace asio = boost::asio;
+
+namespace {
+// The method label of the http_* metrics: index 0 for any other method.
+constexpr const char* kMethods[] = {"OTHER", "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+}  // namespace
 
 Router::Router(const Config& config, Metrics* metrics, std::function<bool()> draining)
     : config_(config), metrics_(metrics), draining_(std::move(draining)) {}
@@ -45,7 +53,7 @@ bool Router::Authorized(const std::string* key) const {
 asio::awaitable<HttpResponse> Router::Handle(HttpRequest req) {
   const auto started = std::chrono::steady_clock::now();
   const std::string* rid = req.Header("X-Request-ID");
-  req.request_id = rid != nullptr && ValidRequestId(*rid) ? *rid : NewUuidV4();
+  req.request_id = rid != nullptr && ValidRequestId(*rid) ? *rid : NewRequestId();
 
   const auto segs = Split(req.path);
   const Route* match = nullptr;
@@ -107,28 +115,42 @@ asio::awaitable<HttpResponse> Router::Handle(HttpRequest req) {
   resp.Set("X-Request-ID", req.request_id);
 
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  static const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
-  std::string method = "OTHER";
-  for (const char* m : kMethods) {
-    if (req.method == m) method = m;
+  int method = 0;  // kMethods index; 0 = OTHER
+  for (int i = 1; i < static_cast<int>(std::size(kMethods)); ++i) {
+    if (req.method == kMethods[i]) method = i;
   }
-  if (metrics_ != nullptr) {
-    metrics_->http_requests
-        .Add({{"route", route}, {"method", method}, {"code", std::to_string(resp.status)}})
-        .Increment();
-    metrics_->http_duration.Add({{"route", route}, {"method", method}}, Metrics::HttpBuckets())
-        .Observe(secs);
-  }
+  Record(match != nullptr ? static_cast<int>(match - routes_.data()) : -1, method, resp.status, secs);
   if (route != "/metrics" && route != "/healthz" && route != "/readyz") {
     log::Info("request", {{"request_id", req.request_id},
                           {"route", route},
                           {"method", req.method},
                           {"status", resp.status},
                           {"duration_ms", static_cast<long>(secs * 1000)}});
-  } else {
+  } else if (log::Enabled(log::Level::kDebug)) {
     log::Debug("request", {{"request_id", req.request_id}, {"route", route}, {"status", resp.status}});
   }
   co_return resp;
+}
+
+void Router::Record(int route, int method, int code, double secs) {
+  if (metrics_ == nullptr) return;
+  const std::string label = route >= 0 ? routes_[route].tmpl : "(unmatched)";
+  const std::uint64_t series = static_cast<std::uint64_t>(route + 1) << 8 | static_cast<unsigned>(method);
+  const std::uint64_t with_code = series << 16 | static_cast<std::uint16_t>(code);
+  auto c = request_series_.find(with_code);
+  if (c == request_series_.end()) {
+    prometheus::Counter* counter = &metrics_->http_requests.Add(
+        {{"route", label}, {"method", kMethods[method]}, {"code", std::to_string(code)}});
+    c = request_series_.emplace(with_code, counter).first;
+  }
+  c->second->Increment();
+  auto h = duration_series_.find(series);
+  if (h == duration_series_.end()) {
+    prometheus::Histogram* histogram = &metrics_->http_duration.Add(
+        {{"route", label}, {"method", kMethods[method]}}, Metrics::HttpBuckets());
+    h = duration_series_.emplace(series, histogram).first;
+  }
+  h->second->Observe(secs);
 }
 
 }  // namespace bootstrapd

@@ -5,13 +5,20 @@
 // template as label. No Beast. Loop thread only.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "daemon/config.h"
 #include "daemon/http/message.h"
+
+namespace prometheus {
+class Counter;
+class Histogram;
+}  // namespace prometheus
 
 namespace bootstrapd {
 
@@ -43,11 +50,17 @@ class Router {
     RouteFn fn;
   };
   static std::vector<std::string> Split(const std::string& path);
+  // The http_* series of (route, method[, code]), looked up once and kept:
+  // Family::Add builds a label map and takes a lock on every call.
+  void Record(int route, int method, int code, double secs);
+
 
   const Config& config_;
   Metrics* metrics_;
   std::function<bool()> draining_;
   std::vector<Route> routes_;
+  std::unordered_map<std::uint64_t, prometheus::Counter*> request_series_;
+  std::unordered_map<std::uint64_t, prometheus::Histogram*> duration_series_;
 };
 
 }  // namespace bootstrapd

@@ -53,19 +53,19 @@ void CountTransportError(HttpServer::State* st, int code) {
       .Increment();
 }
 
-http::response<http::string_body> ToBeast(const HttpResponse& r, unsigned version, bool keep_alive) {
+http::response<http::string_body> ToBeast(HttpResponse&& r, unsigned version, bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "everest-bootstrapd");
   res.set(http::field::content_type, r.content_type);
   for (const auto& [k, v] : r.headers) res.insert(k, v);
   res.keep_alive(keep_alive);
-  res.body() = r.body;
+  res.body() = std::move(r.body);
   res.prepare_payload();
   return res;
 }
 
 awaitable<void> WriteAndClose(beast::tcp_stream* stream, HttpResponse r, unsigned version) {
-  auto res = ToBeast(r, version, false);
+  auto res = ToBeast(std::move(r), version, false);
   stream->expires_after(std::chrono::seconds(10));
   auto [ec, n] = co_await http::async_write(*stream, res, kNoThrow);
   (void)ec;
@@ -196,7 +196,7 @@ awaitable<void> Session(std::shared_ptr<HttpServer::State> st, tcp::socket socke
     const bool keep_alive = msg.keep_alive();
 
     HttpResponse resp = co_await st->handler(std::move(req));
-    auto res = ToBeast(resp, msg.version(), keep_alive && !st->closing);
+    auto res = ToBeast(std::move(resp), msg.version(), keep_alive && !st->closing);
     stream.expires_after(std::chrono::seconds(st->limits.read_timeout_s));
     auto [wec, wn] = co_await http::async_write(stream, res, kNoThrow);
     (void)wn;

@@ -424,6 +424,18 @@ Status JobManager::GetJob(const std::string& id, Job* out) {
   return s;
 }
 
+Status JobManager::GetJobView(const std::string& id, Job* out) {
+  if (auto it = active_.find(id); it != active_.end()) {
+    *out = it->second->job;
+    return Status::Ok();
+  }
+  Status s = store_->GetJobView(id, out);
+  if (!s.ok() && s.code() != Status::Code::kNotFound) {
+    metrics_->store_errors.Add({{"op", "get"}}).Increment();
+  }
+  return s;
+}
+
 awaitable<Status> JobManager::ReadResult(std::string id, Job* out,
                                          std::optional<std::string>* password) {
   Status s = GetJob(id, out);

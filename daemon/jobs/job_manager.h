@@ -95,6 +95,8 @@ class JobManager {
 
   // Memory first (active jobs), then the store.
   Status GetJob(const std::string& id, Job* out);
+  // The same, shaped for JobView only (see JobStore::GetJobView).
+  Status GetJobView(const std::string& id, Job* out);
 
   // For GET /jobs/{id}/result of a finished job: returns the job and, the first
   // time only, the generated password, which is then wiped from the store.

@@ -91,9 +91,13 @@ class JobStore {
   // has returned (before destroying what the callbacks use).
   virtual void WaitIdle() {}
   virtual Status GetJob(const std::string& id, Job* out) = 0;  // kNotFound if absent
+  // The job as JobView shows it, read cheaply: steps reduced to their name and
+  // outcome, inputs and extra left empty, no secret. kNotFound if absent.
+  virtual Status GetJobView(const std::string& id, Job* out) = 0;
   // Jobs in state queued or running, in submission order.
   virtual Status LoadUnfinished(std::vector<Job>* out) = 0;
   virtual Status LoadTenants(std::vector<Tenant>* out) = 0;
+  // Newest first; each job read as by GetJobView.
   virtual Status ListJobs(const JobFilter& f, std::vector<Job>* out) = 0;
   virtual Status MaxSeq(std::int64_t* out) = 0;
   // kNotFound when the scope has no key.

@@ -180,6 +180,14 @@ class WriterThread {
 constexpr const char* kJobColumns =
     "id, seq, kind, source, status, username, namespace, inputs, steps, created_at, started_at, "
     "finished_at, summary, request_id, secret, secret_origin, extra";
+// The same columns as JobView needs them, in the same order (ReadJob reads
+// both): steps reduced to name and outcome by SQLite's JSON functions, so a
+// read never parses the steps' outputs; no inputs, extra or secret.
+constexpr const char* kViewColumns =
+    "id, seq, kind, source, status, username, namespace, '{}', "
+    "(SELECT json_group_array(json_object('name', coalesce(e.value ->> '$.name', ''), "
+    "'outcome', coalesce(e.value ->> '$.outcome', ''))) FROM json_each(jobs.steps) AS e), "
+    "created_at, started_at, finished_at, summary, request_id, NULL, secret_origin, '{}'";
 
 class SqliteJobStore final : public JobStore {
  public:
@@ -201,7 +209,9 @@ class SqliteJobStore final : public JobStore {
         "summary=excluded.summary, secret=excluded.secret, secret_origin=excluded.secret_origin, "
         "extra=excluded.extra, finished_ms=excluded.finished_ms";
     const std::string get = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id=?1";
+    const std::string view = std::string("SELECT ") + kViewColumns + " FROM jobs WHERE id=?1";
     if (!upsert_.Prepare(db_, upsert.c_str()) || !get_.Prepare(db_, get.c_str()) ||
+        !view_.Prepare(db_, view.c_str()) ||
         !put_tenant_.Prepare(db_,
                              "INSERT INTO tenants(username, namespace, created_at) VALUES(?1,?2,?3) "
                              "ON CONFLICT(username) DO UPDATE SET namespace=excluded.namespace") ||
@@ -278,19 +288,8 @@ class SqliteJobStore final : public JobStore {
     if (writer_thread_) writer_thread_->WaitIdle();
   }
 
-  Status GetJob(const std::string& id, Job* out) override {
-    get_.Reset();
-    BindText(get_.get(), 1, id);
-    const int rc = sqlite3_step(get_.get());
-    if (rc == SQLITE_DONE) {
-      get_.Reset();
-      return Status::NotFound("no job " + id);
-    }
-    if (rc != SQLITE_ROW) return Error("get job", rc, &get_);
-    *out = ReadJob(get_.get());
-    get_.Reset();
-    return Status::Ok();
-  }
+  Status GetJob(const std::string& id, Job* out) override { return ReadOne(&get_, id, out); }
+  Status GetJobView(const std::string& id, Job* out) override { return ReadOne(&view_, id, out); }
 
   Status LoadUnfinished(std::vector<Job>* out) override {
     const std::string sql = std::string("SELECT ") + kJobColumns +
@@ -317,7 +316,7 @@ class SqliteJobStore final : public JobStore {
   }
 
   Status ListJobs(const JobFilter& f, std::vector<Job>* out) override {
-    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE 1=1";
+    std::string sql = std::string("SELECT ") + kViewColumns + " FROM jobs WHERE 1=1";
     std::vector<std::string> args;
     auto add = [&](const char* clause, const std::string& v) {
       sql += clause;
@@ -564,6 +563,20 @@ class SqliteJobStore final : public JobStore {
     return Status::Io(msg);
   }
 
+  Status ReadOne(Stmt* st, const std::string& id, Job* out) {
+    st->Reset();
+    BindText(st->get(), 1, id);
+    const int rc = sqlite3_step(st->get());
+    if (rc == SQLITE_DONE) {
+      st->Reset();
+      return Status::NotFound("no job " + id);
+    }
+    if (rc != SQLITE_ROW) return Error("get job", rc, st);
+    *out = ReadJob(st->get());
+    st->Reset();
+    return Status::Ok();
+  }
+
   static Job ReadJob(sqlite3_stmt* s) {
     Job j;
     j.id = ColText(s, 0);
@@ -589,7 +602,7 @@ class SqliteJobStore final : public JobStore {
   sqlite3* db_;
   int lock_fd_;
   std::string path_;
-  Stmt upsert_, get_, put_tenant_, del_tenant_, put_key_, get_key_, put_child_, del_child_,
+  Stmt upsert_, get_, view_, put_tenant_, del_tenant_, put_key_, get_key_, put_child_, del_child_,
       put_outbox_, mark_sent_, begin_, commit_, rollback_;
   std::unique_ptr<SqliteJobStore> writer_;        // file databases: every write goes here
   std::unique_ptr<WriterThread> writer_thread_;   // ... on this thread

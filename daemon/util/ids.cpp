@@ -46,6 +46,37 @@ std::string NewUuidV4() {
   return FormatUuid(b.data());
 }
 
+std::string NewRequestId() {
+  struct Xoshiro {
+    std::uint64_t s[4];
+    Xoshiro() {
+      do RandomBytes(reinterpret_cast<unsigned char*>(s), sizeof s);
+      while ((s[0] | s[1] | s[2] | s[3]) == 0);  // the one state it cannot leave
+    }
+    static std::uint64_t Rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    std::uint64_t Next() {
+      const std::uint64_t result = Rotl(s[1] * 5, 7) * 9;
+      const std::uint64_t t = s[1] << 17;
+      s[2] ^= s[0];
+      s[3] ^= s[1];
+      s[1] ^= s[2];
+      s[0] ^= s[3];
+      s[2] ^= t;
+      s[3] = Rotl(s[3], 45);
+      return result;
+    }
+  };
+  thread_local Xoshiro rng;
+  std::array<unsigned char, 16> b{};
+  for (int half = 0; half < 2; ++half) {
+    std::uint64_t v = rng.Next();
+    for (int i = 0; i < 8; ++i, v >>= 8) b[half * 8 + i] = static_cast<unsigned char>(v);
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+  return FormatUuid(b.data());
+}
+
 bool IsUuid(std::string_view s) {
   if (s.size() != 36) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {

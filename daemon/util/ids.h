@@ -9,6 +9,11 @@ namespace bootstrapd {
 // Random (version 4) UUID, lowercase canonical form.
 std::string NewUuidV4();
 
+// A version 4 UUID from a per-thread PRNG (xoshiro256**, seeded from the
+// CSPRNG): for request ids, which are correlation tags, not secrets, and are
+// made for every request. Never use it for anything that must be unguessable.
+std::string NewRequestId();
+
 // Name-based (version 5, SHA-1) UUID of `name` in namespace `ns_uuid`.
 std::string UuidV5(std::string_view ns_uuid, std::string_view name);
 
