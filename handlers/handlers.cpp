@@ -31,11 +31,11 @@ HttpResponse UnknownJob(const std::string& id) {
 awaitable<HttpResponse> GetJob(AppContext* ctx, HttpRequest, PathParams p) {
   const std::string id = p["id"];
   if (!IsUuid(id)) co_return UnknownJob(id);
-  Job j;
-  Status s = ctx->jobs->GetJobView(id, &j);
+  std::string body;
+  Status s = ctx->jobs->JobViewBody(id, &body);
   if (s.code() == Status::Code::kNotFound) co_return UnknownJob(id);
   if (!s.ok()) co_return Problem(503, "store-unavailable", "Job store unavailable", s.message());
-  co_return HttpResponse::Json(200, JobView(j));
+  co_return HttpResponse::Text(200, std::move(body), "application/json");
 }
 
 awaitable<HttpResponse> GetJobResult(AppContext* ctx, HttpRequest, PathParams p) {

@@ -436,6 +436,19 @@ Status JobManager::GetJobView(const std::string& id, Job* out) {
   return s;
 }
 
+Status JobManager::JobViewBody(const std::string& id, std::string* body) {
+  if (const std::string* cached = finished_views_.Get(id)) {
+    *body = *cached;
+    return Status::Ok();
+  }
+  Job j;
+  Status s = GetJobView(id, &j);
+  if (!s.ok()) return s;
+  *body = JobView(j).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (IsTerminal(j.status) && active_.count(id) == 0) finished_views_.Put(id, *body);
+  return Status::Ok();
+}
+
 awaitable<Status> JobManager::ReadResult(std::string id, Job* out,
                                          std::optional<std::string>* password) {
   Status s = GetJob(id, out);
@@ -643,6 +656,7 @@ awaitable<int> JobManager::PurgeOnce() {
     }
     total += jobs;
     metrics_->jobs_purged.Increment(jobs);
+    if (jobs > 0) finished_views_.Clear();  // a purged job must read as unknown
     if (jobs < 500 && keys < 500) break;
     // Let requests in between batches.
     asio::steady_timer yield(ex_);

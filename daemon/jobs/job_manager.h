@@ -25,6 +25,7 @@
 #include "daemon/exec/command.h"
 #include "daemon/jobs/job.h"
 #include "daemon/jobs/job_store.h"
+#include "daemon/util/lru_cache.h"
 #include "daemon/util/status.h"
 #include "daemon/util/time.h"
 
@@ -97,6 +98,11 @@ class JobManager {
   Status GetJob(const std::string& id, Job* out);
   // The same, shaped for JobView only (see JobStore::GetJobView).
   Status GetJobView(const std::string& id, Job* out);
+  // GET /jobs/{id}: the serialized JobView. A finished job's view never
+  // changes, so the views of recently read finished jobs are kept (bounded,
+  // kViewCacheSize; dropped whole when the retention purge deletes jobs):
+  // polling a finished job costs no store read.
+  Status JobViewBody(const std::string& id, std::string* body);
 
   // For GET /jobs/{id}/result of a finished job: returns the job and, the first
   // time only, the generated password, which is then wiped from the store.
@@ -184,6 +190,8 @@ class JobManager {
   std::size_t running_ = 0;
 
   std::unordered_map<std::string, std::unique_ptr<JobRun>> active_;  // queued + running
+  static constexpr std::size_t kViewCacheSize = 1024;  // ~0.6 KB each
+  LruCache<std::string> finished_views_{kViewCacheSize};  // see JobViewBody
   std::deque<std::string> pending_;                                  // queued, by seq
   std::map<std::string, std::deque<std::string>> key_queues_;        // "u:x"/"n:y" -> ids
   std::map<std::string, Tenant> tenants_by_user_;
