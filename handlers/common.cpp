@@ -76,18 +76,22 @@ Preference ParsePrefer(const HttpRequest& req) {
   return p;
 }
 
-HttpResponse JobAnswer(AppContext* ctx, const std::string& job_id) {
+namespace {
+HttpResponse Accepted(const Job& j) {
+  HttpResponse r = HttpResponse::Json(
+      202, {{"job_id", j.id}, {"status_url", "/jobs/" + j.id}, {"status", StatusName(j.status)}});
+  r.Set("Location", "/jobs/" + j.id);
+  return r;
+}
+}  // namespace
+
+HttpResponse JobAnswer(AppContext* ctx, const std::string& job_id, bool waited) {
   Job j;
-  Status s = ctx->jobs->GetJob(job_id, &j);
+  Status s = waited ? ctx->jobs->GetJob(job_id, &j) : ctx->jobs->GetJobView(job_id, &j);
   if (!s.ok()) {
     return Problem(500, "store", "Job store error", s.message(), {{"job_id", job_id}});
   }
-  if (!IsTerminal(j.status)) {
-    HttpResponse r = HttpResponse::Json(
-        202, {{"job_id", j.id}, {"status_url", "/jobs/" + j.id}, {"status", StatusName(j.status)}});
-    r.Set("Location", "/jobs/" + j.id);
-    return r;
-  }
+  if (!waited || !IsTerminal(j.status)) return Accepted(j);
   json steps = j.steps;
   if (j.status == JobStatus::kSucceeded) {
     return HttpResponse::Json(200, {{"job_id", j.id},
@@ -177,7 +181,9 @@ boost::asio::awaitable<HttpResponse> SubmitAndAnswer(AppContext* ctx, HttpReques
     applied = "wait=" + std::to_string(wait_s);
   }
   if (wait_s > 0) co_await ctx->jobs->WaitFinished(o.job_id, std::chrono::seconds(wait_s));
-  HttpResponse r = JobAnswer(ctx, o.job_id);
+  // Not waited for (bootstrap's default, respond-async): 202 whatever the
+  // state, also for a replay of a job that has finished since (SPEC §2).
+  HttpResponse r = JobAnswer(ctx, o.job_id, wait_s > 0);
   if (!applied.empty()) r.Set("Preference-Applied", applied);
   if (replay) r.Set("Idempotent-Replayed", "true");
   co_return r;

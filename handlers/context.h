@@ -87,10 +87,11 @@ boost::asio::awaitable<std::optional<HttpResponse>> ReadAccounts(AppContext* ctx
 void RegisterLifecycleRoutes(Router* router, AppContext* ctx);
 void RegisterWebhookRoute(Router* router, AppContext* ctx);
 
-// Answers for a job per SPEC §2: 202 {"job_id","status_url"} + Location when
-// it is still running; for a finished job 200 {"job_id","overall_status",
-// "steps","summary"}, 502 problem (failed), 409 problem (canceled, or a
-// conflict the job found before changing anything, e.g. removing an operator).
-HttpResponse JobAnswer(AppContext* ctx, const std::string& job_id);
+// Answers for a job per SPEC §2: 202 {"job_id","status_url","status"} +
+// Location when it was not waited for or is still running; for a finished job
+// that was waited for 200 {"job_id","overall_status","steps","summary"}, 502
+// problem (failed), 409 problem (canceled, or a conflict the job found before
+// changing anything, e.g. removing an operator).
+HttpResponse JobAnswer(AppContext* ctx, const std::string& job_id, bool waited);
 
 }  // namespace bootstrapd

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "daemon/domain/cloudevent.h"
 #include "daemon/jobs/job_manager.h"
@@ -93,6 +94,7 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
   bool paused = false;
   int in_flight = 0;          // records in HandleRecord (see kMaxInFlight)
   bool drain_posted = false;  // a Drain() is queued on the loop
+  std::thread::id loop_thread;  // see CheckLoopThread
   // Per partition: offsets received and not yet stored; true when done.
   std::map<int32_t, std::map<int64_t, bool>> pending;
   std::set<std::string> outbox_in_flight;   // produced, delivery report pending
@@ -100,9 +102,19 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
 
   // --- consumer -------------------------------------------------------------
 
+  // librdkafka serves our callbacks from the poll calls, which run on the loop
+  // thread only, so they may touch loop state without locks. Checked, not
+  // assumed: a callback from another thread is logged and counted.
+  void CheckLoopThread(const char* callback) {
+    if (std::this_thread::get_id() == loop_thread) return;
+    metrics->degraded.Add({{"reason", "kafka_callback_off_loop"}}).Increment();
+    log::Error("kafka callback on a librdkafka thread", {{"callback", callback}});
+  }
+
   static void RebalanceCb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* parts, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
+    self->CheckLoopThread("rebalance");
     const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       if (cooperative) rd_kafka_incremental_assign(rk, parts);
@@ -122,6 +134,7 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
 
   static void ErrorCb(rd_kafka_t*, int err, const char* reason, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
+    self->CheckLoopThread("error");
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) self->connected = false;
     self->metrics->degraded.Add({{"reason", "kafka_error"}}).Increment();
     log::Warn("kafka error", {{"error", rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err))},
@@ -375,6 +388,7 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
 
   static void DeliveryCb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
+    self->CheckLoopThread("delivery");
     auto* d = static_cast<Delivery*>(m->_private);
     if (d == nullptr) return;
     if (d->kind == Delivery::Kind::kDlq) {
@@ -488,6 +502,7 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
   }
 
   Status Start() {
+    loop_thread = std::this_thread::get_id();  // Start runs on the loop thread
     std::string err;
     char errstr[512];
     // Consumer.

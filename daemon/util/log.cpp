@@ -119,22 +119,73 @@ std::uint64_t DroppedLines() { return g_dropped.load(); }
 
 bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
 
+void AppendJsonString(std::string* out, std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  for (unsigned char c : s) {
+    if (c >= 0x80) {  // rare here: let the JSON library check and replace
+      *out += nlohmann::json(std::string(s)).dump(-1, ' ', false,
+                                                  nlohmann::json::error_handler_t::replace);
+      return;
+    }
+  }
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      case '\b': *out += "\\b"; break;
+      case '\f': *out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          *out += "\\u00";
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 0xF]);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+namespace {
+void Enqueue(std::string text);
+}  // namespace
+
 void Write(Level level, std::string_view msg, const nlohmann::json& fields) {
   if (!Enabled(level)) return;
-  // ts, level and msg first (readable in a terminal), then the fields.
-  const auto dump = [](const nlohmann::json& j) {
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  };
-  std::string text = "{\"ts\":\"" + FormatRfc3339Ms(std::chrono::system_clock::now()) +
-                     "\",\"level\":\"" + LevelName(level) + "\",\"msg\":" +
-                     dump(nlohmann::json(std::string(msg)));
+  std::string rest;
   if (fields.is_object() && !fields.empty()) {
-    std::string rest = dump(fields);
-    text += ",";
-    text.append(rest, 1, std::string::npos);  // drop the '{'
-  } else {
-    text += "}";
+    rest = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    rest = rest.substr(1, rest.size() - 2);  // the inside of the object
   }
+  WriteFields(level, msg, rest);
+}
+
+void WriteFields(Level level, std::string_view msg, std::string_view fields) {
+  if (!Enabled(level)) return;
+  // ts, level and msg first (readable in a terminal), then the fields.
+  std::string text;
+  text.reserve(96 + msg.size() + fields.size());
+  text += "{\"ts\":\"";
+  text += FormatRfc3339Ms(std::chrono::system_clock::now());
+  text += "\",\"level\":\"";
+  text += LevelName(level);
+  text += "\",\"msg\":";
+  AppendJsonString(&text, msg);
+  if (!fields.empty()) {
+    text += ",";
+    text += fields;
+  }
+  text += "}";
+  Enqueue(std::move(text));
+}
+
+namespace {
+void Enqueue(std::string text) {
   {
     std::unique_lock<std::mutex> lock(g_mu);
     if (g_writer) {
@@ -153,5 +204,6 @@ void Write(Level level, std::string_view msg, const nlohmann::json& fields) {
   }
   std::fprintf(stderr, "%s\n", text.c_str());
 }
+}  // namespace
 
 }  // namespace bootstrapd::log

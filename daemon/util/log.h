@@ -29,6 +29,15 @@ std::uint64_t DroppedLines();
 bool Enabled(Level level);
 void Write(Level level, std::string_view msg, const nlohmann::json& fields);
 
+// The same line from fields already serialized: `fields` is the inside of a
+// JSON object ("\"a\":1,\"b\":\"x\"", possibly empty), for hot paths that
+// build it with AppendJsonString instead of a JSON tree (the access log).
+void WriteFields(Level level, std::string_view msg, std::string_view fields);
+
+// Appends `s` as a JSON string literal (quoted, escaped; invalid UTF-8
+// replaced by U+FFFD, as Write does).
+void AppendJsonString(std::string* out, std::string_view s);
+
 inline void Debug(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
   if (Enabled(Level::kDebug)) Write(Level::kDebug, m, f);
 }

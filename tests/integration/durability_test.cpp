@@ -156,6 +156,15 @@ TEST_CASE("Idempotency-Key: 50 parallel identical POSTs make one job", "[durabil
   CHECK(again.Json()["job_id"] == *ids.begin());
   CHECK(again.status == 200);  // finished and waited for: answered like an edit route
   CHECK(again.Header("idempotent-replayed") == "true");
+  // Not waited for: bootstrap answers 202 as it did the first time, even
+  // though the job has finished since (SPEC §2), with its current status.
+  Response async = d.Post("/bootstrap/users", R"({"username":"idem_user"})",
+                          {{"Idempotency-Key", "same-key-1"}});
+  CHECK(async.status == 202);
+  CHECK(async.Json()["job_id"] == *ids.begin());
+  CHECK(async.Json()["status"] == "succeeded");
+  CHECK(async.Header("location") == "/jobs/" + *ids.begin());
+  CHECK(async.Header("idempotent-replayed") == "true");
   // Same key, another body: 422.
   Response other = d.Post("/bootstrap/users", R"({"username":"idem_other"})",
                           {{"Idempotency-Key", "same-key-1"}});

@@ -225,6 +225,8 @@ TEST_CASE("kafka: events become jobs exactly once, each announces its end", "[ka
   CHECK(metrics.find("everest_bootstrapd_kafka_messages_consumed_total " + std::to_string(n + n / 2)) !=
         std::string::npos);
   CHECK(testing::Http(d.port(), "GET", "/readyz").Json()["checks"]["kafka"] == "ok");
+  // Every librdkafka callback (rebalance, delivery, error) ran on the loop thread.
+  CHECK(d.Get("/metrics").body.find("kafka_callback_off_loop") == std::string::npos);
   // Intake rate: events consumed into committed jobs, from the first job's
   // created_at to the last one's.
   std::string first = jobs.front()["created_at"], last = first;
@@ -282,6 +284,8 @@ TEST_CASE("kafka: poison records go to the DLQ and do not block their partition"
   CHECK(dlq[2].headers.at("dlq-error").find("/data/opertors") != std::string::npos);
   CHECK(dlq[2].value.find("********") != std::string::npos);
   CHECK(d.Get("/metrics").body.find("everest_bootstrapd_kafka_dlq_total 3") != std::string::npos);
+  // Every librdkafka callback (rebalance, delivery, error) ran on the loop thread.
+  CHECK(d.Get("/metrics").body.find("kafka_callback_off_loop") == std::string::npos);
 }
 
 TEST_CASE("webhook: Standard Webhooks verification, rotation, replay", "[webhook]") {
@@ -418,6 +422,10 @@ TEST_CASE("kafka: completion events survive a broker outage", "[kafka]") {
   std::set<std::string> correlated;
   for (const auto& m : events) correlated.insert(json::parse(m.value)["correlationid"].get<std::string>());
   for (const auto& id : ids) CHECK(correlated.count(id) == 1);
+  // The outage raised error callbacks: on the loop thread too.
+  CHECK(d.Get("/metrics").body.find("reason=\"kafka_error\"") != std::string::npos);
+  // Every librdkafka callback (rebalance, delivery, error) ran on the loop thread.
+  CHECK(d.Get("/metrics").body.find("kafka_callback_off_loop") == std::string::npos);
 }
 
 TEST_CASE("kafka: backpressure pauses and resumes, nothing lost", "[kafka]") {
