@@ -345,33 +345,42 @@ awaitable<void> JobManager::RunJob(JobManager* self, std::string id) {
     end = RunEnd::kFailed;
   }
   if (end == RunEnd::kAbandoned || run->abandon) {
-    // Draining: the persisted state stays "running"; the next start resumes it.
+    // Draining: the persisted state stays "running"; the next start resumes it
+    // at its first unfinished step (the last finished step's record is only in
+    // memory until now: see Workflows::RunSteps).
+    Status ps2 = co_await self->Persist(j);
+    (void)ps2;  // a failed write is logged by Persist; the step is an ensure-step
     log::Warn("job left to resume on next start", {{"job_id", id}});
     self->metrics_->degraded.Add({{"reason", "job_abandoned_on_drain"}}).Increment();
     self->Finished(id);
     co_return;
   }
-  j.status = end == RunEnd::kSucceeded  ? JobStatus::kSucceeded
-             : end == RunEnd::kCanceled ? JobStatus::kCanceled
-                                        : JobStatus::kFailed;
-  j.finished_at = self->Now();
+  // The final state is built on a copy and shown (GET /jobs/{id}, metrics)
+  // only once it is durable: a client never sees "succeeded" for a job that a
+  // crash right now would resume.
+  Job final_state = j;
+  final_state.status = end == RunEnd::kSucceeded  ? JobStatus::kSucceeded
+                       : end == RunEnd::kCanceled ? JobStatus::kCanceled
+                                                  : JobStatus::kFailed;
+  final_state.finished_at = self->Now();
   // The generated password is kept only while it is still to be returned.
-  if (j.secret_origin == "generated") {
-    const bool created = j.extra.contains("credentials") &&
-                         j.extra["credentials"].value("password_set", false);
-    if (!created) j.stored_secret.reset();
+  if (final_state.secret_origin == "generated") {
+    const bool created = final_state.extra.contains("credentials") &&
+                         final_state.extra["credentials"].value("password_set", false);
+    if (!created) final_state.stored_secret.reset();
   }
   // The final state and its completion event commit together (the outbox).
   std::vector<StoreWrite> final_writes(1);
-  final_writes[0].job = j;
+  final_writes[0].job = final_state;
   const bool announce = !self->config_.kafka_brokers.empty();
   if (announce) {
     StoreWrite ow;
     ow.op = StoreWrite::Op::kPutOutbox;
-    ow.outbox = BuildCompletionEvent(j, self->config_, ToUnixMs(self->clock_->Now()));
+    ow.outbox = BuildCompletionEvent(final_state, self->config_, ToUnixMs(self->clock_->Now()));
     final_writes.push_back(std::move(ow));
   }
   Status s = co_await self->Commit(std::move(final_writes));
+  j = std::move(final_state);
   if (!s.ok()) {
     self->metrics_->store_errors.Add({{"op", "persist"}}).Increment();
     log::Error("final job state not persisted", {{"job_id", id}, {"error", s.message()}});

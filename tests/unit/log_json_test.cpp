@@ -9,6 +9,12 @@
 namespace bootstrapd {
 namespace {
 
+// A literal with its embedded NULs, whatever its length.
+template <std::size_t N>
+std::string Bytes(const char (&lit)[N]) {
+  return std::string(lit, N - 1);
+}
+
 TEST_CASE("AppendJsonString matches nlohmann's serialization", "[unit][log]") {
   const std::string cases[] = {
       "",
@@ -16,8 +22,8 @@ TEST_CASE("AppendJsonString matches nlohmann's serialization", "[unit][log]") {
       "GET",
       "/jobs/{id}",
       "quote \" backslash \\ slash /",
-      std::string("controls \x01\x02\x1f \b\f\n\r\t and DEL \x7f", 31),
-      std::string("nul \0 inside", 12),
+      Bytes("controls \x01\x02\x1f \b\f\n\r\t and DEL \x7f"),
+      Bytes("nul \0 inside"),
       "caf\xc3\xa9 \xe2\x9c\x85",      // valid UTF-8
       "bad \xff\xfe utf-8 \xc3",       // invalid: replaced
   };
