@@ -10,10 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/http_client.h"
+
 namespace bench {
 
 using Env = std::map<std::string, std::string>;
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using Headers = testing::Headers;
 
 inline constexpr const char* kAdminKey = "bench-admin-key-1";
 
@@ -45,33 +47,14 @@ struct ProcStats {
 };
 ProcStats Sample(pid_t pid);
 
-struct Response {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-};
-
-// One keep-alive connection to 127.0.0.1:port; requests one at a time.
-class Conn {
+// The HTTP client is the tests' (tests/support/http_client.h). Load drivers
+// resend once on a new connection when the server closed a kept-alive one.
+using testing::Http;
+using testing::Response;
+class Conn : public testing::Conn {
  public:
-  explicit Conn(std::uint16_t port);
-  ~Conn();
-  Conn(const Conn&) = delete;
-  Conn& operator=(const Conn&) = delete;
-  bool ok() const { return fd_ >= 0; }
-  // Reconnects once if the server closed the connection.
-  Response Request(const std::string& method, const std::string& target,
-                   const std::string& body = "", const Headers& headers = {});
-
- private:
-  bool Connect();
-  std::uint16_t port_;
-  int fd_ = -1;
+  explicit Conn(std::uint16_t port) : testing::Conn(port, /*reconnect=*/true) {}
 };
-
-// A one-shot request on a new connection.
-Response Http(std::uint16_t port, const std::string& method, const std::string& target,
-              const std::string& body = "", const Headers& headers = {});
 
 // A free TCP port on 127.0.0.1 (bound and released; a small race is accepted).
 std::uint16_t FreePort();

@@ -32,29 +32,12 @@ std::vector<Response> ParseResponses(const std::string& raw) {
   std::vector<Response> out;
   std::size_t pos = 0;
   while (pos < raw.size()) {
-    const std::size_t end = raw.find("\r\n\r\n", pos);
-    if (end == std::string::npos) break;
     Response r;
-    std::istringstream head(raw.substr(pos, end - pos));
-    std::string line;
-    std::getline(head, line);
-    if (line.size() < 12 || line.rfind("HTTP/1.", 0) != 0) break;
-    r.status = std::atoi(line.c_str() + 9);
-    std::size_t length = 0;
-    while (std::getline(head, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      const auto colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      std::string name = line.substr(0, colon);
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::string value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-      r.headers[name] = value;
-      if (name == "content-length") length = std::stoul(value);
-    }
-    pos = end + 4;
-    r.body = raw.substr(pos, length);
-    pos += length;
+    const std::size_t body_at = testing::ParseHead(raw, pos, &r);
+    if (body_at == std::string::npos) break;
+    const std::size_t length = std::strtoul(r.Header("content-length").c_str(), nullptr, 10);
+    r.body = raw.substr(body_at, length);
+    pos = body_at + length;
     out.push_back(std::move(r));
   }
   return out;
@@ -397,17 +380,8 @@ TEST_CASE("pipelining, HTTP/1.0 and request ids survive hostile framing", "[atta
 namespace {
 
 int ConnectNonBlocking(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  const int fd = testing::ConnectLoopback(port);
+  if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   return fd;
 }
 

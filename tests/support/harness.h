@@ -1,5 +1,5 @@
 // Test harness: the real daemon binary as a child process against the fake
-// CLIs, and a small blocking HTTP/1.1 client over loopback.
+// CLIs (the HTTP client is tests/support/http_client.h).
 #pragma once
 
 #include <sys/types.h>
@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/http_client.h"
+
 namespace testing {
 
 // A fresh temporary directory, removed on destruction.
@@ -23,36 +25,6 @@ class TempDir {
 
  private:
   std::string path_;
-};
-
-struct Response {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  nlohmann::json Json() const;
-  std::string Header(const std::string& lower_name) const;
-};
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-// One request on a new connection ("Connection: close"). status 0 = transport error.
-Response Http(std::uint16_t port, const std::string& method, const std::string& target,
-              const std::string& body = "", const Headers& headers = {});
-
-// Sends raw bytes and returns everything the server sends until it closes or
-// `timeout_ms` passes.
-std::string RawExchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 5000);
-
-// A kept-alive connection: one request, one response at a time.
-class Conn {
- public:
-  explicit Conn(std::uint16_t port);
-  ~Conn();
-  bool ok() const { return fd_ >= 0; }
-  Response Get(const std::string& target);
-
- private:
-  int fd_ = -1;
 };
 
 // Path of the fake CLIs folder in the source tree.
