@@ -4,6 +4,7 @@
 #include "daemon/jobs/job.h"
 #include "daemon/domain/text.h"
 #include "daemon/exec/executor.h"
+#include "daemon/jobs/workflow_util.h"
 #include "handlers/context.h"
 
 namespace bootstrapd {
@@ -191,11 +192,13 @@ boost::asio::awaitable<HttpResponse> SubmitAndAnswer(AppContext* ctx, HttpReques
 
 boost::asio::awaitable<CommandResult> RunRead(AppContext* ctx, Argv argv, std::string metric_sub) {
   CommandSpec spec;
+  const Argv line = argv;
   spec.argv = std::move(argv);
   spec.timeout = std::chrono::seconds(ctx->config->cli_timeout_s);
   spec.metric_subcommand = std::move(metric_sub);
   spec.output_cap = kParsedOutputCap;
   CommandResult r = co_await ctx->executor->Run(std::move(spec));
+  wf::MarkEverestctlError(ctx->config->everestctl, line, &r);
   co_return r;
 }
 

@@ -47,11 +47,11 @@ using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(HttpReque
 HttpResponse Problem(int status, std::string_view slug, std::string_view title,
                      std::string_view detail, const nlohmann::json& extra = nlohmann::json::object());
 
-// Parses an application/x-www-form-urlencoded query ("a=1&b=x%20y"); false on
-// a bad percent escape. Repeated names keep every value, in order.
 // An X-Request-ID worth echoing: 1-128 of [A-Za-z0-9-_.:/]; others are replaced.
 bool ValidRequestId(std::string_view s);
 
+// Parses an application/x-www-form-urlencoded query ("a=1&b=x%20y"); false on
+// a bad percent escape. Repeated names keep every value, in order.
 bool ParseQuery(std::string_view query, std::vector<std::pair<std::string, std::string>>* out);
 
 // Case-insensitive ASCII comparison.

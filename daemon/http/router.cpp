@@ -49,7 +49,6 @@ bool Router::Authorized(const std::string* key) const {
   return ok;
 }
 
-
 asio::awaitable<HttpResponse> Router::Handle(HttpRequest req) {
   const auto started = std::chrono::steady_clock::now();
   const std::string* rid = req.Header("X-Request-ID");
@@ -142,7 +141,7 @@ asio::awaitable<HttpResponse> Router::Handle(HttpRequest req) {
 
 void Router::Record(int route, int method, int code, double secs) {
   if (metrics_ == nullptr) return;
-  const std::string label = route >= 0 ? routes_[route].tmpl : "(unmatched)";
+  const char* label = route >= 0 ? routes_[route].tmpl.c_str() : "(unmatched)";
   const std::uint64_t series = static_cast<std::uint64_t>(route + 1) << 8 | static_cast<unsigned>(method);
   const std::uint64_t with_code = series << 16 | static_cast<std::uint16_t>(code);
   auto c = request_series_.find(with_code);

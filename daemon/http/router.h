@@ -54,7 +54,6 @@ class Router {
   // Family::Add builds a label map and takes a lock on every call.
   void Record(int route, int method, int code, double secs);
 
-
   const Config& config_;
   Metrics* metrics_;
   std::function<bool()> draining_;

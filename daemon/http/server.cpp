@@ -98,7 +98,7 @@ std::string RequestIdOf(const http::request_parser<http::string_body>& p) {
   if (it != h.end() && ValidRequestId(std::string_view(it->value().data(), it->value().size()))) {
     return std::string(it->value());
   }
-  return NewUuidV4();
+  return NewRequestId();
 }
 
 awaitable<void> Session(std::shared_ptr<HttpServer::State> st, tcp::socket socket) {
@@ -162,7 +162,7 @@ awaitable<void> Session(std::shared_ptr<HttpServer::State> st, tcp::socket socke
             TransportProblem(431, "headers-too-large", "Request header fields too large",
                              "the header block exceeds HTTP_HEADER_LIMIT_BYTES (" +
                                  std::to_string(st->limits.header_limit) + ")",
-                             NewUuidV4()),
+                             NewRequestId()),
             11);
       } else if (ec == beast::error::timeout) {
         // beast::tcp_stream closes the socket at its deadline: nothing can be
@@ -176,7 +176,7 @@ awaitable<void> Session(std::shared_ptr<HttpServer::State> st, tcp::socket socke
         CountTransportError(st.get(), 400);
         co_await WriteAndClose(&stream,
                                TransportProblem(400, "malformed-request", "Malformed HTTP request",
-                                                ec.message(), NewUuidV4()),
+                                                ec.message(), NewRequestId()),
                                ver);
       }
       break;
@@ -212,7 +212,7 @@ awaitable<void> Refuse(std::shared_ptr<HttpServer::State> st, tcp::socket socket
   beast::tcp_stream stream(std::move(socket));
   CountTransportError(st.get(), 503);
   HttpResponse r = TransportProblem(503, "too-many-connections", "Too many connections",
-                                    "HTTP_MAX_CONNECTIONS reached; retry shortly", NewUuidV4());
+                                    "HTTP_MAX_CONNECTIONS reached; retry shortly", NewRequestId());
   r.Set("Retry-After", "1");
   co_await WriteAndClose(&stream, std::move(r), 11);
 }

@@ -36,10 +36,16 @@ bool Contains(const CommandResult& r, std::string_view needle);
 // The most useful one-line error of a failed call (stderr tail, or why it did not exit).
 std::string ErrorOf(const CommandResult& r);
 
-// everestctl prints its own errors (`❌ ...`); a call that exits 0 while its
-// stderr holds a `❌` line, or holds text while stdout has no `✅` confirmation,
-// failed all the same (EVERESTCTL.md §1, §6).
-bool EverestctlReportedError(const CommandResult& r);
+// everestctl prints its own errors (`❌ ...`) and a few paths exit 0 anyway
+// (EVERESTCTL.md §1, §6: a misspelt subcommand prints nothing and exits 0). A
+// call that exits 0 failed all the same when stderr holds a `❌`, or, for a
+// command that confirms its work (`confirms`: everything but the reads), when
+// stdout has no `✅` line. Warnings on stderr alone fail nothing.
+bool EverestctlReportedError(const CommandResult& r, bool confirms);
+// Sets r->reported_error for an everestctl command line (argv[0] is
+// `everestctl`, argv[1] one of its command groups); reads (`... list`,
+// `version`) print data and need no `✅`. Other command lines are left alone.
+void MarkEverestctlError(const std::string& everestctl, const Argv& argv, CommandResult* r);
 // Sleeps 100 ms * 2^attempt (capped) plus jitter.
 boost::asio::awaitable<void> Backoff(int attempt);
 // Writes `text` to a new private temporary file; returns its path or "" with *error.

@@ -49,7 +49,7 @@ awaitable<CommandResult> Workflows::Call(JobRun* run, StepState* st, Argv argv,
     spec.owner = run->job.id;
     spec.output_cap = output_cap;
     r = co_await executor_->Run(std::move(spec), lane);
-    if (argv[0] == config_.everestctl) r.reported_error = EverestctlReportedError(r);
+    MarkEverestctlError(config_.everestctl, argv, &r);
     json call = {{"command", display},
                  {"status", StatusName(r.status)},
                  {"exit_code", r.status == CommandResult::Status::kExited ? json(r.exit_code)
