@@ -132,6 +132,22 @@ ProcStats Sample(pid_t pid) {
     else if (line.rfind("VmHWM:", 0) == 0) s.hwm_kb = std::atol(line.c_str() + 6);
     else if (line.rfind("Threads:", 0) == 0) s.threads = std::atoi(line.c_str() + 8);
   }
+  // utime + stime: fields 14 and 15 of stat, after the ")" that ends the name.
+  auto cpu_ms = [](const std::string& path) {
+    std::ifstream st(path);
+    std::string text((std::istreambuf_iterator<char>(st)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return 0.0;
+    std::istringstream fields(text.substr(close + 2));
+    std::string f;
+    double ticks = 0;
+    for (int i = 3; fields >> f && i <= 15; ++i) {
+      if (i >= 14) ticks += std::atof(f.c_str());
+    }
+    return ticks * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  };
+  s.cpu_ms = cpu_ms("/proc/" + std::to_string(pid) + "/stat");
+  s.loop_cpu_ms = cpu_ms("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/stat");
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {

@@ -44,6 +44,8 @@ struct ProcStats {
   long hwm_kb = 0;  // peak RSS
   int fds = 0;
   int threads = 0;
+  double cpu_ms = 0;       // user + system CPU of the whole process so far
+  double loop_cpu_ms = 0;  // ... of its main thread (the daemon's io_context loop)
 };
 ProcStats Sample(pid_t pid);
 

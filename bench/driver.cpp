@@ -78,7 +78,8 @@ double LoadAvg() {
 }
 
 json StatsJson(const ProcStats& s) {
-  return {{"rss_kb", s.rss_kb}, {"hwm_kb", s.hwm_kb}, {"fds", s.fds}, {"threads", s.threads}};
+  return {{"rss_kb", s.rss_kb}, {"hwm_kb", s.hwm_kb}, {"fds", s.fds}, {"threads", s.threads},
+          {"cpu_ms", s.cpu_ms}, {"loop_cpu_ms", s.loop_cpu_ms}};
 }
 
 // Lets a freshly started process settle (allocator, first timers) before sampling.
@@ -702,8 +703,10 @@ int Kafka(const Args& a) {
       seen_all = MonoMs();
       break;
     }
-    Sleep(200);
+    Sleep(50);
   }
+  // CPU spent by then (start-up included; jobs run meanwhile too): a figure
+  // that the machine's noise moves much less than the rate.
   const ProcStats st = Sample(d.pid());
   const std::string metrics = Http(d.port(), "GET", "/metrics").body;
   const double dropped = MetricSum(metrics, "everest_bootstrapd_log_dropped_total");
@@ -749,6 +752,8 @@ int Kafka(const Args& a) {
         {"rbac", rbac},
         {"all_seen_after_start_ms", seen_all > 0 ? seen_all - p0 - produce_ms : -1},
         {"load1", LoadAvg()},
+        {"loop_cpu_us_per_event", st.loop_cpu_ms * 1000.0 / static_cast<double>(n)},
+        {"cpu_us_per_event", st.cpu_ms * 1000.0 / static_cast<double>(n)},
         {"stats_at_end", StatsJson(st)}});
   RemoveTree(dir);
   return rows.size() == static_cast<std::size_t>(n) ? 0 : 1;

@@ -164,8 +164,8 @@ int main(int argc, char** argv) {
     const std::string ns = "seed-ns-" + std::to_string(tenant);
     StoreWrite w;
     w.op = StoreWrite::Op::kUpsertJob;
-    Job& j = w.job;
-    j = t;
+    w.job = std::make_unique<Job>(t);
+    Job& j = *w.job;
     j.id = NewUuidV4();
     j.seq = ++seq;
     j.username = u;

@@ -135,7 +135,7 @@ int RunDaemon(const Config& config, const std::map<std::string, std::string>& en
       StoreWrite w;
       w.op = StoreWrite::Op::kDeleteChild;
       w.child = c;
-      forget.push_back(w);
+      forget.push_back(std::move(w));
     }
     const int killed = KillLeftoverChildren(recorded, marker);
     if (killed > 0) {

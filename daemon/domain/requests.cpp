@@ -323,20 +323,26 @@ bool ParseBootstrapRequest(const json& body, const Config& cfg, BootstrapRequest
 }
 
 nlohmann::json BootstrapInputs(const BootstrapRequest& r, const std::string& password_origin) {
-  json res = {{"cpu_cores", r.resources.cpu_cores},
-              {"ram_mb", r.resources.ram_mb},
-              {"disk_gb", r.resources.disk_gb}};
+  // Built member by member: an initializer list copies every nested value
+  // (this runs once per Kafka record).
+  json res = json::object();
+  res["cpu_cores"] = r.resources.cpu_cores;
+  res["ram_mb"] = r.resources.ram_mb;
+  res["disk_gb"] = r.resources.disk_gb;
   if (r.resources.max_databases) res["max_databases"] = *r.resources.max_databases;
-  return {{"username", r.username},
-          {"namespace", r.ns},
-          {"operators",
-           {{"mongodb", r.operators.mongodb},
-            {"postgresql", r.operators.postgresql},
-            {"xtradb_cluster", r.operators.xtradb_cluster}}},
-          {"take_ownership", r.take_ownership},
-          {"password", "********"},
-          {"password_source", password_origin},
-          {"resources", res}};
+  json ops = json::object();
+  ops["mongodb"] = r.operators.mongodb;
+  ops["postgresql"] = r.operators.postgresql;
+  ops["xtradb_cluster"] = r.operators.xtradb_cluster;
+  json in = json::object();
+  in["username"] = r.username;
+  in["namespace"] = r.ns;
+  in["operators"] = std::move(ops);
+  in["take_ownership"] = r.take_ownership;
+  in["password"] = "********";
+  in["password_source"] = password_origin;
+  in["resources"] = std::move(res);
+  return in;
 }
 
 namespace {

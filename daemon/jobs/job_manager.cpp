@@ -6,9 +6,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 
 #include "daemon/kafka/completion_event.h"
@@ -25,6 +22,7 @@ struct JobManager::Waiter {
   explicit Waiter(asio::any_io_executor ex) : timer(ex) {}
   asio::steady_timer timer;
   Status status;
+  std::vector<StoreWrite> written;  // the group, back from the store (see Commit)
   bool woken = false;
   void Wake() {
     woken = true;
@@ -58,7 +56,9 @@ std::vector<std::string> JobManager::Keys(const Job& j) const {
 }
 
 Status JobManager::Recover() {
-  if (Status s = store_->Secret(&secret_); !s.ok()) return s;
+  std::string secret;
+  if (Status s = store_->Secret(&secret); !s.ok()) return s;
+  fingerprint_key_ = std::make_unique<HmacSha256>(secret);
   std::vector<Tenant> tenants;
   if (Status s = store_->LoadTenants(&tenants); !s.ok()) return s;
   for (auto& t : tenants) {
@@ -110,21 +110,20 @@ std::optional<Tenant> JobManager::TenantOfNamespace(const std::string& ns) const
 }
 
 std::string JobManager::Fingerprint(const std::string& canonical) const {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), mac, &len);
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex.push_back(kHex[mac[i] >> 4]);
-    hex.push_back(kHex[mac[i] & 0xF]);
-  }
-  return hex;
+  return fingerprint_key_->Hex(canonical);
 }
 
-awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
-  SubmitOutcome out;
+// What Admit reserved for one submission, to settle once its commit is known.
+struct JobManager::Admission {
+  std::string id;
+  std::string idem_scope;
+  std::size_t job_write = 0;      // index of the job's row in the writes
+  std::vector<std::string> keys;  // its key_queues_ entries
+  std::optional<Tenant> new_tenant;  // reserved binding, undone if the commit fails
+};
+
+bool JobManager::Admit(SubmitRequest& r, SubmitOutcome* out, Admission* a,
+                       std::vector<StoreWrite>* writes, const KeyLookup* stored) {
   std::string fingerprint;
   if (!r.idem_scope.empty()) {
     // The same key again (in flight or committed) is the same job, whatever
@@ -135,51 +134,62 @@ awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
     if (auto it = pending_keys_.find(r.idem_scope); it != pending_keys_.end()) {
       seen = it->second;
       found = true;
+    } else if (stored != nullptr) {  // read beforehand, with the rest of a batch
+      if (!stored->status.ok()) {
+        metrics_->store_errors.Add({{"op", "get_key"}}).Increment();
+        out->code = SubmitOutcome::Code::kStoreError;
+        out->message = stored->status.message();
+        return false;
+      }
+      if (stored->key) {
+        seen = *stored->key;
+        found = true;
+      }
     } else {
       Status ks = store_->GetKey(r.idem_scope, &seen);
       if (ks.ok()) {
         found = true;
       } else if (ks.code() != Status::Code::kNotFound) {
         metrics_->store_errors.Add({{"op", "get_key"}}).Increment();
-        out.code = SubmitOutcome::Code::kStoreError;
-        out.message = ks.message();
-        co_return out;
+        out->code = SubmitOutcome::Code::kStoreError;
+        out->message = ks.message();
+        return false;
       }
     }
     if (found) {
-      out.job_id = seen.job_id;
-      out.code = seen.fingerprint == fingerprint ? SubmitOutcome::Code::kReplay
-                                                 : SubmitOutcome::Code::kKeyMismatch;
-      if (out.code == SubmitOutcome::Code::kKeyMismatch) {
-        out.message = "this Idempotency-Key was used with a different request body";
+      out->job_id = seen.job_id;
+      out->code = seen.fingerprint == fingerprint ? SubmitOutcome::Code::kReplay
+                                                  : SubmitOutcome::Code::kKeyMismatch;
+      if (out->code == SubmitOutcome::Code::kKeyMismatch) {
+        out->message = "this Idempotency-Key was used with a different request body";
       }
-      co_return out;
+      return false;
     }
   }
   if (draining_) {
     metrics_->jobs_rejected.Increment();
-    out.code = SubmitOutcome::Code::kDraining;
-    out.message = "the daemon is shutting down; retry on another instance or after restart";
-    co_return out;
+    out->code = SubmitOutcome::Code::kDraining;
+    out->message = "the daemon is shutting down; retry on another instance or after restart";
+    return false;
   }
   if (pending_.size() >= static_cast<std::size_t>(config_.max_queued_jobs)) {
     metrics_->jobs_rejected.Increment();
-    out.code = SubmitOutcome::Code::kQueueFull;
-    out.message = std::to_string(pending_.size()) + " jobs are queued (MAX_QUEUED_JOBS=" +
-                  std::to_string(config_.max_queued_jobs) + ")";
-    co_return out;
+    out->code = SubmitOutcome::Code::kQueueFull;
+    out->message = std::to_string(pending_.size()) + " jobs are queued (MAX_QUEUED_JOBS=" +
+                   std::to_string(config_.max_queued_jobs) + ")";
+    return false;
   }
   bool new_binding = false;
   if (r.bind_tenant) {
     if (auto t = TenantOfUser(r.username); t && t->ns != r.ns) {
-      out.code = SubmitOutcome::Code::kOwnership;
-      out.message = "username '" + r.username + "' is bound to namespace '" + t->ns + "'";
-      co_return out;
+      out->code = SubmitOutcome::Code::kOwnership;
+      out->message = "username '" + r.username + "' is bound to namespace '" + t->ns + "'";
+      return false;
     }
     if (auto t = TenantOfNamespace(r.ns); t && t->username != r.username) {
-      out.code = SubmitOutcome::Code::kOwnership;
-      out.message = "namespace '" + r.ns + "' belongs to user '" + t->username + "'";
-      co_return out;
+      out->code = SubmitOutcome::Code::kOwnership;
+      out->message = "namespace '" + r.ns + "' belongs to user '" + t->username + "'";
+      return false;
     }
     new_binding = !TenantOfUser(r.username).has_value();
   }
@@ -187,20 +197,24 @@ awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
     auto by_user = TenantOfUser(r.username);
     auto by_ns = TenantOfNamespace(r.ns);
     if (by_user && by_user->ns != r.ns) {
-      out.code = SubmitOutcome::Code::kOwnership;
-      out.message = "username '" + r.username + "' is bound to namespace '" + by_user->ns +
-                    "', not '" + r.ns + "'";
-      co_return out;
+      out->code = SubmitOutcome::Code::kOwnership;
+      out->message = "username '" + r.username + "' is bound to namespace '" + by_user->ns +
+                     "', not '" + r.ns + "'";
+      return false;
     }
     if (by_ns && by_ns->username != r.username) {
-      out.code = SubmitOutcome::Code::kOwnership;
-      out.message = "namespace '" + r.ns + "' belongs to user '" + by_ns->username + "'";
-      co_return out;
+      out->code = SubmitOutcome::Code::kOwnership;
+      out->message = "namespace '" + r.ns + "' belongs to user '" + by_ns->username + "'";
+      return false;
     }
   }
 
-  auto run = std::make_unique<JobRun>();
-  Job& j = run->job;
+  // The job is built in its write: memory keeps only what scheduling needs
+  // until the commit hands the write back (Settle), so no copy is made.
+  writes->emplace_back();
+  a->job_write = writes->size() - 1;
+  writes->back().job = std::make_unique<Job>();
+  Job& j = *writes->back().job;
   j.id = NewUuidV4();
   j.seq = next_seq_++;
   j.kind = r.kind;
@@ -213,68 +227,155 @@ awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
   j.request_id = r.request_id;
   j.secret_origin = r.secret_origin;
   if (r.secret_origin == "generated") j.stored_secret = r.secret;
-  if (r.request_event.is_object()) j.extra["request_event"] = r.request_event;
+  if (r.request_event.is_object()) j.extra["request_event"] = std::move(r.request_event);
+  auto run = std::make_unique<JobRun>();
   run->secret = std::move(r.secret);
-
-  std::vector<StoreWrite> writes;
-  writes.reserve(3);  // job, tenant, key: no regrowth (a StoreWrite is large)
-  writes.emplace_back();
-  writes[0].job = j;
-  Tenant tenant{r.username, r.ns, j.created_at};
+  run->job.id = j.id;
+  run->job.seq = j.seq;
+  run->job.kind = j.kind;
+  run->job.source = j.source;
+  run->job.username = j.username;
+  run->job.ns = j.ns;
+  a->id = j.id;
+  a->keys = Keys(j);
   if (new_binding) {
-    // Reserve at once so that a second request in this same turn sees it.
+    // Reserve at once so that a later request (this turn, this batch) sees it.
+    Tenant tenant{r.username, r.ns, j.created_at};
     tenants_by_user_[tenant.username] = tenant;
     user_by_namespace_[tenant.ns] = tenant.username;
-    StoreWrite tw;
-    tw.op = StoreWrite::Op::kPutTenant;
-    tw.tenant = tenant;
-    writes.push_back(std::move(tw));
+    writes->emplace_back();  // `j` is not used after this: the vector may move
+    writes->back().op = StoreWrite::Op::kPutTenant;
+    writes->back().tenant = tenant;
+    a->new_tenant = std::move(tenant);
   }
-  const std::string id = j.id;
-  const std::int64_t seq = j.seq;
-  // Admit to memory now (so GET sees it and the queue bound holds), schedule
-  // only after the commit: nothing runs that is not durable.
+  // Admit to memory now (so the queue bound and the ordering hold), show and
+  // schedule only after the commit: nothing runs that is not durable.
   if (!r.idem_scope.empty()) {
-    StoreWrite kw;
-    kw.op = StoreWrite::Op::kPutKey;
-    kw.key = {r.idem_scope, id, fingerprint, ToUnixMs(clock_->Now())};
-    pending_keys_[r.idem_scope] = kw.key;
-    writes.push_back(std::move(kw));
+    writes->emplace_back();
+    writes->back().op = StoreWrite::Op::kPutKey;
+    writes->back().key = {r.idem_scope, a->id, std::move(fingerprint), ToUnixMs(clock_->Now())};
+    pending_keys_[r.idem_scope] = writes->back().key;
+    a->idem_scope = std::move(r.idem_scope);
   }
-  const std::vector<std::string> keys = Keys(j);
-  for (const auto& k : keys) key_queues_[k].push_back(id);
-  pending_.push_back(id);
-  active_[id] = std::move(run);
-  UpdateGauges();
-  Status s = co_await Commit(std::move(writes));
-  if (!r.idem_scope.empty()) pending_keys_.erase(r.idem_scope);  // the store has it now (or not)
-  if (!s.ok()) {
-    if (new_binding) {
-      tenants_by_user_.erase(tenant.username);
-      user_by_namespace_.erase(tenant.ns);
+  for (const auto& k : a->keys) key_queues_[k].push_back(a->id);
+  pending_.push_back(a->id);
+  active_[a->id] = std::move(run);
+  return true;
+}
+
+void JobManager::Settle(const Admission& a, const Status& s, std::vector<StoreWrite>* written,
+                        SubmitOutcome* out) {
+  if (!a.idem_scope.empty()) pending_keys_.erase(a.idem_scope);  // the store has it now (or not)
+  if (!s.ok() || a.job_write >= written->size()) {
+    if (a.new_tenant) {
+      tenants_by_user_.erase(a.new_tenant->username);
+      user_by_namespace_.erase(a.new_tenant->ns);
     }
-    std::erase(pending_, id);
-    for (const auto& k : keys) {
-      std::erase(key_queues_[k], id);
-      if (key_queues_[k].empty()) key_queues_.erase(k);
+    std::erase(pending_, a.id);
+    for (const auto& k : a.keys) {
+      auto q = key_queues_.find(k);
+      if (q == key_queues_.end()) continue;
+      std::erase(q->second, a.id);
+      if (q->second.empty()) key_queues_.erase(q);
     }
-    active_.erase(id);
-    UpdateGauges();
+    active_.erase(a.id);
     metrics_->store_errors.Add({{"op", "submit"}}).Increment();
     log::Error("job not accepted: store commit failed", {{"error", s.message()}});
-    out.code = SubmitOutcome::Code::kStoreError;
-    out.message = s.message();
+    out->code = SubmitOutcome::Code::kStoreError;
+    out->message = s.message();
+    return;
+  }
+  JobRun* run = active_.at(a.id).get();
+  run->job = std::move(*(*written)[a.job_write].job);
+  run->committed = true;
+  if (log::Enabled(log::Level::kInfo)) {
+    // Built by hand, as the access line: one per job, at the Kafka intake's rates.
+    std::string f = "\"job_id\":";
+    log::AppendJsonString(&f, a.id);
+    f += ",\"kind\":";
+    log::AppendJsonString(&f, KindName(run->job.kind));
+    f += ",\"request_id\":";
+    log::AppendJsonString(&f, run->job.request_id);
+    f += ",\"source\":";
+    log::AppendJsonString(&f, run->job.source);
+    log::WriteFields(log::Level::kInfo, "job accepted", f);
+  }
+  out->code = SubmitOutcome::Code::kAccepted;
+  out->job_id = a.id;
+}
+
+awaitable<void> JobManager::AwaitOriginal(SubmitOutcome* out) {
+  if (out->code != SubmitOutcome::Code::kReplay && out->code != SubmitOutcome::Code::kKeyMismatch) {
+    co_return;
+  }
+  auto it = active_.find(out->job_id);
+  if (it == active_.end() || it->second->committed) co_return;
+  // The key's job is admitted but not yet durable: answer once it is. An empty
+  // group joins the commit after the one holding that job (or the same one).
+  Status s = co_await Commit({});
+  (void)s;
+  it = active_.find(out->job_id);
+  if (it != active_.end() && it->second->committed) co_return;
+  Job j;
+  if (it == active_.end() && GetJobView(out->job_id, &j).ok()) co_return;
+  out->code = SubmitOutcome::Code::kStoreError;
+  out->message = "the first request with this key could not be stored; retry";
+}
+
+awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
+  SubmitOutcome out;
+  Admission a;
+  std::vector<StoreWrite> writes;
+  writes.reserve(3);  // job, tenant, key: no regrowth (a StoreWrite is large)
+  if (!Admit(r, &out, &a, &writes)) {
+    co_await AwaitOriginal(&out);
     co_return out;
   }
-  active_[id]->committed = true;
-  (void)seq;
-  log::Info("job accepted", {{"job_id", id},
-                             {"kind", KindName(r.kind)},
-                             {"source", r.source},
-                             {"request_id", r.request_id}});
-  out.job_id = id;
-  Schedule();
+  UpdateGauges();
+  std::vector<StoreWrite> written;
+  Status s = co_await Commit(std::move(writes), &written);
+  Settle(a, s, &written, &out);
+  if (s.ok()) Schedule();  // updates the gauges
+  else UpdateGauges();
   co_return out;
+}
+
+awaitable<std::vector<SubmitOutcome>> JobManager::SubmitMany(std::vector<SubmitRequest> rs) {
+  std::vector<SubmitOutcome> outs(rs.size());
+  std::vector<Admission> admitted(rs.size());
+  std::vector<bool> pending(rs.size(), false);
+  std::vector<StoreWrite> writes;
+  writes.reserve(rs.size() * 3);
+  // The stored idempotency keys of the whole batch, in one read.
+  std::vector<std::string> scopes;
+  scopes.reserve(rs.size());
+  for (const auto& r : rs) scopes.push_back(r.idem_scope);
+  std::vector<std::optional<IdempotencyKey>> keys;
+  KeyLookup lookup;
+  lookup.status = store_->GetKeys(scopes, &keys);
+  keys.resize(rs.size());
+  bool any = false;
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    lookup.key = std::move(keys[i]);
+    pending[i] = Admit(rs[i], &outs[i], &admitted[i], &writes, &lookup);
+    any = any || pending[i];
+  }
+  if (!any) {
+    for (auto& o : outs) co_await AwaitOriginal(&o);
+    co_return outs;
+  }
+  UpdateGauges();
+  std::vector<StoreWrite> written;
+  Status s = co_await Commit(std::move(writes), &written);
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    if (pending[i]) Settle(admitted[i], s, &written, &outs[i]);
+  }
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    if (!pending[i]) co_await AwaitOriginal(&outs[i]);  // a replay of an earlier batch's job
+  }
+  if (s.ok()) Schedule();  // updates the gauges
+  else UpdateGauges();
+  co_return outs;
 }
 
 void JobManager::Enqueue(std::unique_ptr<JobRun> run) {
@@ -371,7 +472,7 @@ awaitable<void> JobManager::RunJob(JobManager* self, std::string id) {
   }
   // The final state and its completion event commit together (the outbox).
   std::vector<StoreWrite> final_writes(1);
-  final_writes[0].job = final_state;
+  final_writes[0].job = std::make_unique<Job>(final_state);
   const bool announce = !self->config_.kafka_brokers.empty();
   if (announce) {
     StoreWrite ow;
@@ -422,7 +523,7 @@ void JobManager::UpdateGauges() {
 }
 
 Status JobManager::GetJob(const std::string& id, Job* out) {
-  if (auto it = active_.find(id); it != active_.end()) {
+  if (auto it = active_.find(id); it != active_.end() && it->second->committed) {
     *out = it->second->job;
     return Status::Ok();
   }
@@ -434,7 +535,7 @@ Status JobManager::GetJob(const std::string& id, Job* out) {
 }
 
 Status JobManager::GetJobView(const std::string& id, Job* out) {
-  if (auto it = active_.find(id); it != active_.end()) {
+  if (auto it = active_.find(id); it != active_.end() && it->second->committed) {
     *out = it->second->job;
     return Status::Ok();
   }
@@ -468,7 +569,7 @@ awaitable<Status> JobManager::ReadResult(std::string id, Job* out,
   wiped.stored_secret.reset();
   wiped.extra["credentials"]["password_returned_at"] = Now();
   std::vector<StoreWrite> writes(1);
-  writes[0].job = wiped;
+  writes[0].job = std::make_unique<Job>(wiped);
   Status c = co_await Commit(std::move(writes));
   if (!c.ok()) co_return c;
   // Earlier versions of the row (with the password) live on in the WAL.
@@ -508,7 +609,7 @@ awaitable<bool> JobManager::WaitFinished(std::string id, std::chrono::millisecon
 
 awaitable<Status> JobManager::Persist(const Job& job) {
   std::vector<StoreWrite> writes(1);  // (a braced list here trips GCC 12's coroutines)
-  writes[0].job = job;
+  writes[0].job = std::make_unique<Job>(job);
   Status s = co_await Commit(std::move(writes));
   if (!s.ok()) {
     metrics_->store_errors.Add({{"op", "persist"}}).Increment();
@@ -517,7 +618,8 @@ awaitable<Status> JobManager::Persist(const Job& job) {
   co_return s;
 }
 
-awaitable<Status> JobManager::Commit(std::vector<StoreWrite> writes) {
+awaitable<Status> JobManager::Commit(std::vector<StoreWrite> writes,
+                                     std::vector<StoreWrite>* back) {
   auto w = std::make_shared<Waiter>(ex_);
   w->timer.expires_at(asio::steady_timer::time_point::max());
   batch_.push_back(std::move(writes));  // a group: no copy of the writes
@@ -528,6 +630,7 @@ awaitable<Status> JobManager::Commit(std::vector<StoreWrite> writes) {
     asio::post(ex_, [this] { Flush(); });
   }
   co_await Sleep(&w->timer);
+  if (back != nullptr) *back = std::move(w->written);
   co_return w->status;
 }
 
@@ -536,34 +639,39 @@ void JobManager::Flush() {
   // One commit in flight at a time: what arrives meanwhile waits for it and
   // then goes as the next group (the fsync runs on the store's writer thread,
   // so the loop keeps serving while it lasts).
-  if (commit_in_flight_ || (batch_.empty() && batch_waiters_.empty())) return;
+  if (commit_in_flight_ || batch_.empty()) return;
   commit_in_flight_ = true;
-  std::vector<std::vector<StoreWrite>> groups = std::move(batch_);
+  JobStore::WriteGroups groups = std::move(batch_);
   std::vector<std::shared_ptr<Waiter>> waiters = std::move(batch_waiters_);
   batch_.clear();
   batch_waiters_.clear();
-  std::size_t count = 0;
-  for (const auto& g : groups) count += g.size();
   asio::any_io_executor ex = ex_;
-  store_->ApplyAsync(std::move(groups), [this, ex, count, waiters](Status s) {
-    asio::post(ex, [this, count, waiters, s] { Committed(s, count, waiters); });
+  store_->ApplyAsync(std::move(groups), [this, ex, waiters](Status s, JobStore::WriteGroups done) {
+    // The writes come back to the loop thread, where they were allocated.
+    asio::post(ex, [this, waiters, s, done = std::move(done)]() mutable {
+      Committed(s, waiters, &done);
+    });
   });
 }
 
-void JobManager::Committed(const Status& s, std::size_t count,
-                           const std::vector<std::shared_ptr<Waiter>>& waiters) {
+void JobManager::Committed(const Status& s, const std::vector<std::shared_ptr<Waiter>>& waiters,
+                           JobStore::WriteGroups* groups) {
   commit_in_flight_ = false;
+  std::size_t count = 0;
+  for (const auto& g : *groups) count += g.size();
   if (s.ok()) {
     metrics_->store_commits.Increment();
     metrics_->store_writes.Increment(static_cast<double>(count));
   } else {
     log::Error("store commit failed", {{"error", s.message()}, {"writes", count}});
   }
-  for (auto& w : waiters) {
-    w->status = s;
-    w->Wake();
+  for (std::size_t i = 0; i < waiters.size(); ++i) {
+    if (!waiters[i]) continue;  // an Enqueue'd group: nobody waits
+    waiters[i]->status = s;
+    if (i < groups->size()) waiters[i]->written = std::move((*groups)[i]);
+    waiters[i]->Wake();
   }
-  if (!batch_.empty() || !batch_waiters_.empty()) Flush();
+  if (!batch_.empty()) Flush();
 }
 
 awaitable<Status> JobManager::ForgetTenant(std::string username) {
@@ -597,7 +705,7 @@ Status JobManager::ListJobs(const JobFilter& f, std::vector<Job>* out) {
 
 awaitable<Status> JobManager::Cancel(std::string id, Job* out) {
   auto a = active_.find(id);
-  if (a == active_.end()) {
+  if (a == active_.end() || !a->second->committed) {  // unknown, or not yet durable
     Status s = GetJob(id, out);
     if (!s.ok()) co_return s;
     co_return Status::Conflict(std::string("the job is already ") + StatusName(out->status));
@@ -613,7 +721,7 @@ awaitable<Status> JobManager::Cancel(std::string id, Job* out) {
     j.summary = "canceled before it started";
     j.stored_secret.reset();
     std::vector<StoreWrite> writes(1);
-    writes[0].job = j;
+    writes[0].job = std::make_unique<Job>(j);
     if (!config_.kafka_brokers.empty()) {
       StoreWrite ow;
       ow.op = StoreWrite::Op::kPutOutbox;
@@ -691,6 +799,7 @@ awaitable<void> JobManager::RetentionLoop(JobManager* self) {
 void JobManager::Enqueue(StoreWrite w) {
   batch_.emplace_back();
   batch_.back().push_back(std::move(w));
+  batch_waiters_.push_back(nullptr);
   if (!flush_posted_) {
     flush_posted_ = true;
     asio::post(ex_, [this] { Flush(); });

@@ -53,7 +53,10 @@ struct StoreWrite {
   enum class Op { kUpsertJob, kPutTenant, kDeleteTenant, kPutKey, kPutChild, kDeleteChild,
                   kPutOutbox, kMarkSent };
   Op op = Op::kUpsertJob;
-  Job job;              // kUpsertJob
+  // kUpsertJob. Behind a pointer so that the other kinds construct no Job (its
+  // JSON members allocate) and a write stays small (a Kafka batch holds ~800),
+  // and so that a job built in its write can be moved back out cheaply.
+  std::unique_ptr<Job> job;
   Tenant tenant;        // kPutTenant / kDeleteTenant (by username)
   IdempotencyKey key;   // kPutKey
   ChildRecord child;    // kPutChild / kDeleteChild (by pid)
@@ -78,14 +81,22 @@ class JobStore {
   // The same for the writes of several callers (groups, applied in order, in
   // one transaction), without making the caller wait for the commit: a store
   // with a writer thread applies them there (its own connection; calls in
-  // order) and calls `done` on that thread. Default: Apply here, then `done`.
-  virtual void ApplyAsync(std::vector<std::vector<StoreWrite>> groups,
-                          std::function<void(Status)> done) {
+  // order) and calls `done` on that thread. `done` gets the groups back, so
+  // that the caller frees them on its own thread: freed on the writer thread,
+  // each block would take the lock of the loop thread's malloc arena, against
+  // the loop's own allocations. Default: Apply here, then `done`.
+  using WriteGroups = std::vector<std::vector<StoreWrite>>;
+  virtual void ApplyAsync(WriteGroups groups, std::function<void(Status, WriteGroups)> done) {
     std::vector<StoreWrite> all;
     for (auto& g : groups) {
       for (auto& w : g) all.push_back(std::move(w));
     }
-    done(Apply(all));
+    Status s = Apply(all);
+    std::size_t i = 0;  // hand each write back to its group
+    for (auto& g : groups) {
+      for (auto& w : g) w = std::move(all[i++]);
+    }
+    done(s, std::move(groups));
   }
   // Returns once every batch handed to ApplyAsync is applied and its `done`
   // has returned (before destroying what the callbacks use).
@@ -102,6 +113,20 @@ class JobStore {
   virtual Status MaxSeq(std::int64_t* out) = 0;
   // kNotFound when the scope has no key.
   virtual Status GetKey(const std::string& scope, IdempotencyKey* out) = 0;
+  // Several at once (one read transaction): (*out)[i] is the key of
+  // scopes[i], or nullopt when it has none (or scopes[i] is "").
+  virtual Status GetKeys(const std::vector<std::string>& scopes,
+                         std::vector<std::optional<IdempotencyKey>>* out) {
+    out->assign(scopes.size(), std::nullopt);
+    for (std::size_t i = 0; i < scopes.size(); ++i) {
+      if (scopes[i].empty()) continue;  // a request without a key
+      IdempotencyKey k;
+      Status s = GetKey(scopes[i], &k);
+      if (s.ok()) (*out)[i] = std::move(k);
+      else if (s.code() != Status::Code::kNotFound) return s;
+    }
+    return Status::Ok();
+  }
   virtual Status LoadChildren(std::vector<ChildRecord>* out) = 0;
   // Outbox rows not yet marked sent, oldest first.
   virtual Status LoadUnsent(int limit, std::vector<OutboxRow>* out) = 0;

@@ -229,6 +229,7 @@ class SqliteJobStore final : public JobStore {
                              "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(id) DO NOTHING") ||
         !mark_sent_.Prepare(db_, "UPDATE outbox SET sent_ms=?2 WHERE id=?1") ||
         !begin_.Prepare(db_, "BEGIN IMMEDIATE") || !commit_.Prepare(db_, "COMMIT") ||
+        !begin_read_.Prepare(db_, "BEGIN DEFERRED") ||
         !rollback_.Prepare(db_, "ROLLBACK")) {
       *error = path_ + ": cannot prepare statements: " + sqlite3_errmsg(db_);
       return false;
@@ -271,16 +272,18 @@ class SqliteJobStore final : public JobStore {
     return Status::Ok();
   }
 
-  void ApplyAsync(std::vector<std::vector<StoreWrite>> groups,
-                  std::function<void(Status)> done) override {
-    auto shared = std::make_shared<std::vector<std::vector<StoreWrite>>>(std::move(groups));
+  void ApplyAsync(WriteGroups groups, std::function<void(Status, WriteGroups)> done) override {
     if (!writer_) {
-      done(ApplyGroups(shared->data(), shared->size()));
+      Status s = ApplyGroups(groups.data(), groups.size());
+      done(s, std::move(groups));
       return;
     }
     SqliteJobStore* w = writer_.get();
+    // std::function needs a copyable callable: the groups travel in a shared_ptr.
+    auto shared = std::make_shared<WriteGroups>(std::move(groups));
     writer_thread_->Post([w, shared, done = std::move(done)] {
-      done(w->ApplyGroups(shared->data(), shared->size()));
+      Status s = w->ApplyGroups(shared->data(), shared->size());
+      done(s, std::move(*shared));
     });
   }
 
@@ -367,6 +370,24 @@ class SqliteJobStore final : public JobStore {
     out->created_ms = sqlite3_column_int64(get_key_.get(), 2);
     get_key_.Reset();
     return Status::Ok();
+  }
+
+  Status GetKeys(const std::vector<std::string>& scopes,
+                 std::vector<std::optional<IdempotencyKey>>* out) override {
+    out->assign(scopes.size(), std::nullopt);
+    if (scopes.empty()) return Status::Ok();
+    // One read transaction (one snapshot, one WAL read lock) for all of them.
+    if (Status s = Step(begin_read_, "begin read"); !s.ok()) return s;
+    Status result = Status::Ok();
+    for (std::size_t i = 0; i < scopes.size() && result.ok(); ++i) {
+      if (scopes[i].empty()) continue;  // a request without a key
+      IdempotencyKey k;
+      Status s = GetKey(scopes[i], &k);
+      if (s.ok()) (*out)[i] = std::move(k);
+      else if (s.code() != Status::Code::kNotFound) result = s;
+    }
+    if (Status c = Step(commit_, "end read"); !c.ok() && result.ok()) result = c;
+    return result;
   }
 
   Status LoadChildren(std::vector<ChildRecord>* out) override {
@@ -474,7 +495,8 @@ class SqliteJobStore final : public JobStore {
   Status ApplyOne(const StoreWrite& w) {
     switch (w.op) {
       case StoreWrite::Op::kUpsertJob: {
-        const Job& j = w.job;
+        if (!w.job) return Status::Invalid("store write without its job");
+        const Job& j = *w.job;
         upsert_.Reset();
         sqlite3_stmt* s = upsert_.get();
         BindText(s, 1, j.id);
@@ -603,7 +625,7 @@ class SqliteJobStore final : public JobStore {
   int lock_fd_;
   std::string path_;
   Stmt upsert_, get_, view_, put_tenant_, del_tenant_, put_key_, get_key_, put_child_, del_child_,
-      put_outbox_, mark_sent_, begin_, commit_, rollback_;
+      put_outbox_, mark_sent_, begin_, commit_, rollback_, begin_read_;
   std::unique_ptr<SqliteJobStore> writer_;        // file databases: every write goes here
   std::unique_ptr<WriterThread> writer_thread_;   // ... on this thread
 };

@@ -40,6 +40,8 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // and buffers of a bounded window are reused, where a backlog taken whole
 // (tens of thousands of coroutines) grows the heap page by page.
 constexpr int kMaxInFlight = 512;
+// Records taken per drain: one submission group, one commit, one coroutine.
+constexpr int kBatch = 256;
 
 // A consumed record, copied out of librdkafka's message.
 struct Record {
@@ -49,6 +51,13 @@ struct Record {
   std::string key;
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A record and the submission decoded from it.
+struct Intake {
+  Record record;
+  SubmitRequest request;
+  std::string scope;  // its idempotency scope, kept for the DLQ reason
 };
 
 // What a delivery report is about.
@@ -92,7 +101,7 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
   bool consumer_closed = false;
   bool connected = false;
   bool paused = false;
-  int in_flight = 0;          // records in HandleRecord (see kMaxInFlight)
+  int in_flight = 0;          // records in a HandleBatch (see kMaxInFlight)
   bool drain_posted = false;  // a Drain() is queued on the loop
   std::thread::id loop_thread;  // see CheckLoopThread
   // Per partition: offsets received and not yet stored; true when done.
@@ -141,14 +150,20 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
                               {"reason", reason}});
   }
 
-  // Drains the consumer queue (callbacks run here, on the loop thread), up to
-  // kMaxInFlight records in flight; RecordDone() drains again below half.
+  // Drains the consumer queue (callbacks run here, on the loop thread): up to
+  // kBatch records per call, while fewer than kMaxInFlight are in flight.
+  // Each record is decoded here; the valid ones of one call become one
+  // HandleBatch (one submission group, one commit), poison ones go to the DLQ.
+  // RecordsDone() drains again below half the window.
   void Drain() {
     if (consumer == nullptr || consumer_closed) return;
     drain_posted = false;
-    while (in_flight < kMaxInFlight) {
+    std::vector<Intake> batch;
+    int polled = 0;
+    while (in_flight + static_cast<int>(batch.size()) < kMaxInFlight && polled < kBatch) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 0);
       if (m == nullptr) break;
+      ++polled;
       if (m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
           log::Warn("kafka consume error", {{"error", rd_kafka_message_errstr(m)}});
@@ -157,7 +172,8 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
         continue;
       }
       connected = true;
-      Record r;
+      Intake in;
+      Record& r = in.record;
       r.topic = rd_kafka_topic_name(m->rkt);
       r.partition = m->partition;
       r.offset = m->offset;
@@ -178,21 +194,69 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
       rd_kafka_message_destroy(m);
       metrics->kafka_consumed.Increment();
       pending[r.partition][r.offset] = false;
-      ++in_flight;
-      asio::co_spawn(ioc, HandleRecord(shared_from_this(), std::move(r)), asio::detached);
+      std::string why;
+      if (!ToSubmission(r, &in.request, &why)) {
+        ToDlq(std::move(r), std::move(why));  // done once the DLQ copy is delivered
+        continue;
+      }
+      batch.push_back(std::move(in));
     }
+    if (!batch.empty()) {
+      in_flight += static_cast<int>(batch.size());
+      asio::co_spawn(ioc, HandleBatch(shared_from_this(), std::move(batch)), asio::detached);
+    }
+    // Stopped by the batch size, not by an empty queue or a full window: the
+    // io-event fd will not fire again for what is left, so resume ourselves.
+    if (polled == kBatch && in_flight < kMaxInFlight) PostDrain();
   }
 
-  // A record left the window (job committed, DLQ'd, or given up): below half
+  void PostDrain() {
+    if (drain_posted || stopping || consumer_closed || ioc.stopped()) return;
+    drain_posted = true;
+    asio::post(ioc, [self = shared_from_this()] { self->Drain(); });
+  }
+
+  // `n` records left the window (committed, DLQ'd, or given up): below half
   // the window, drain again (the io-event fd only fires when librdkafka's
   // queue goes from empty to non-empty, so a partial drain is ours to resume).
-  void RecordDone() {
-    --in_flight;
-    if (ioc.stopped()) return;  // frames destroyed at exit: nothing to resume
-    if (in_flight <= kMaxInFlight / 2 && !drain_posted && !stopping && !consumer_closed) {
-      drain_posted = true;
-      asio::post(ioc, [self = shared_from_this()] { self->Drain(); });
+  void RecordsDone(int n) {
+    in_flight -= n;
+    if (in_flight <= kMaxInFlight / 2) PostDrain();
+  }
+
+  // A record as a submission (SPEC §4): a CloudEvent (binary when it has a
+  // ce_specversion header, structured otherwise) of a known type whose data is
+  // a valid request. False with the reason for the DLQ otherwise.
+  bool ToSubmission(const Record& r, SubmitRequest* sr, std::string* why) {
+    CloudEvent ev;
+    std::string err;
+    bool binary = false;
+    for (const auto& [k, v] : r.headers) binary = binary || k == "ce_specversion";
+    const bool decoded = binary ? DecodeBinaryEvent(r.headers, r.value, &ev, &err)
+                                : DecodeStructuredEvent(r.value, &ev, &err);
+    if (!decoded) {
+      *why = "not a CloudEvent: " + err;
+      return false;
     }
+    const auto action = ActionOfType(ev.type);
+    const std::optional<JobKind> kind = action ? ParseKind(*action) : std::nullopt;
+    if (!kind) {
+      *why = "unknown type '" + ev.type + "'";
+      return false;
+    }
+    std::vector<FieldError> errors;
+    if (!BuildSubmission(*kind, ev.data, config, *jobs, sr, &errors)) {
+      *why = "invalid data: ";
+      for (std::size_t i = 0; i < errors.size(); ++i) {
+        *why += (i == 0 ? "" : "; ") + ("/data" + errors[i].pointer) + ": " + errors[i].detail;
+      }
+      return false;
+    }
+    sr->source = "kafka";
+    sr->idem_scope = "kafka:" + ev.source + ":" + ev.id;
+    sr->idem_canonical = ev.data.dump();
+    sr->request_event = {{"id", ev.id}, {"source", ev.source}, {"type", ev.type}};
+    return true;
   }
 
   static awaitable<void> WakeLoop(std::shared_ptr<Impl> self) {
@@ -217,21 +281,32 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
 
   // Marks a record finished and stores the highest contiguous offset.
   void Done(int32_t partition, int64_t offset) {
+    const int64_t upto = Advance(partition, offset);
+    if (upto >= 0) StoreOffset(partition, upto);
+  }
+
+  // Marks a record finished; returns the highest offset that is now finished
+  // with every offset before it (to store), or -1 when that did not move.
+  int64_t Advance(int32_t partition, int64_t offset) {
     auto it = pending.find(partition);
-    if (it == pending.end()) return;  // revoked meanwhile
+    if (it == pending.end()) return -1;  // revoked meanwhile
     auto& offsets = it->second;
     auto o = offsets.find(offset);
-    if (o == offsets.end()) return;
+    if (o == offsets.end()) return -1;
     o->second = true;
     int64_t store_upto = -1;
     while (!offsets.empty() && offsets.begin()->second) {
       store_upto = offsets.begin()->first;
       offsets.erase(offsets.begin());
     }
-    if (store_upto < 0 || consumer == nullptr || consumer_closed) return;
+    return store_upto;
+  }
+
+  void StoreOffset(int32_t partition, int64_t upto) {
+    if (consumer == nullptr || consumer_closed) return;
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, config.kafka_request_topic.c_str(), partition)->offset =
-        store_upto + 1;
+        upto + 1;
     rd_kafka_resp_err_t err = rd_kafka_offsets_store(consumer, list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__STATE) {
       log::Warn("kafka offsets store failed", {{"error", rd_kafka_err2str(err)}});
@@ -271,72 +346,81 @@ struct KafkaBridge::Impl : std::enable_shared_from_this<KafkaBridge::Impl> {
     (void)ec;
   }
 
-  // Counts a HandleRecord out of the window however it ends.
+  // Counts a HandleBatch's records out of the window however it ends.
   struct InFlight {
-    explicit InFlight(Impl* i) : impl(i) {}
+    InFlight(Impl* i, int count) : impl(i), n(count) {}
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
-    ~InFlight() { impl->RecordDone(); }
+    ~InFlight() {
+      if (!impl->ioc.stopped()) impl->RecordsDone(n);  // frames destroyed at exit: nothing to resume
+    }
     Impl* impl;
+    int n;
   };
 
-  static awaitable<void> HandleRecord(std::shared_ptr<Impl> self, Record r) {
-    InFlight window(self.get());
-    CloudEvent ev;
-    std::string err;
-    bool binary = false;
-    for (const auto& [k, v] : r.headers) binary = binary || k == "ce_specversion";
-    const bool decoded = binary ? DecodeBinaryEvent(r.headers, r.value, &ev, &err)
-                                : DecodeStructuredEvent(r.value, &ev, &err);
-    if (!decoded) {
-      self->ToDlq(std::move(r), "not a CloudEvent: " + err);
-      co_return;
-    }
-    const auto action = ActionOfType(ev.type);
-    const std::optional<JobKind> kind = action ? ParseKind(*action) : std::nullopt;
-    if (!kind) {
-      self->ToDlq(std::move(r), "unknown type '" + ev.type + "'");
-      co_return;
-    }
-    SubmitRequest sr;
-    std::vector<FieldError> errors;
-    if (!BuildSubmission(*kind, ev.data, self->config, *self->jobs, &sr, &errors)) {
-      std::string why;
-      for (const auto& e : errors) why += (why.empty() ? "" : "; ") + ("/data" + e.pointer) + ": " + e.detail;
-      self->ToDlq(std::move(r), "invalid data: " + why);
-      co_return;
-    }
-    sr.source = "kafka";
-    sr.idem_scope = "kafka:" + ev.source + ":" + ev.id;
-    sr.idem_canonical = ev.data.dump();
-    sr.request_event = {{"id", ev.id}, {"source", ev.source}, {"type", ev.type}};
+  // Submits the decoded records of one drain as one group (one commit), then
+  // settles each record: stored offset when its job (or an earlier one for
+  // the same event) is committed, DLQ when the event is refused for good.
+  // Records refused for a while (queue full, store error) are decoded again
+  // and resubmitted every 200 ms; while draining they are left unstored, so
+  // they are consumed again after the restart.
+  static awaitable<void> HandleBatch(std::shared_ptr<Impl> self, std::vector<Intake> batch) {
+    InFlight window(self.get(), static_cast<int>(batch.size()));
     for (int attempt = 0;; ++attempt) {
-      SubmitOutcome o = co_await self->jobs->Submit(sr);
-      switch (o.code) {
-        case SubmitOutcome::Code::kAccepted:
-        case SubmitOutcome::Code::kReplay:
-          self->Done(r.partition, r.offset);
-          self->Backpressure();
-          co_return;
-        case SubmitOutcome::Code::kKeyMismatch:
-          self->ToDlq(std::move(r), "event id reused with different data (" + sr.idem_scope + ")");
-          co_return;
-        case SubmitOutcome::Code::kOwnership:
-          self->ToDlq(std::move(r), o.message);
-          co_return;
-        case SubmitOutcome::Code::kDraining:
-          co_return;  // not stored: redelivered after the restart
-        case SubmitOutcome::Code::kQueueFull:
-        case SubmitOutcome::Code::kStoreError:
-          if (attempt == 0) {
-            log::Warn("kafka record waits", {{"reason", o.message}, {"partition", r.partition},
-                                             {"offset", r.offset}});
-          }
-          self->Backpressure();
-          co_await Sleep(self, 200);
-          if (self->stopping) co_return;
-          break;
+      std::vector<SubmitRequest> requests;
+      requests.reserve(batch.size());
+      for (auto& in : batch) {
+        in.scope = in.request.idem_scope;
+        requests.push_back(std::move(in.request));
       }
+      std::vector<SubmitOutcome> outs = co_await self->jobs->SubmitMany(std::move(requests));
+      std::map<int32_t, int64_t> store;  // partition -> offset to store
+      std::vector<Intake> waiting;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        Record& r = batch[i].record;
+        switch (outs[i].code) {
+          case SubmitOutcome::Code::kAccepted:
+          case SubmitOutcome::Code::kReplay: {
+            const int64_t upto = self->Advance(r.partition, r.offset);
+            if (upto >= 0) store[r.partition] = upto;
+            break;
+          }
+          case SubmitOutcome::Code::kKeyMismatch:
+            self->ToDlq(std::move(r),
+                        "event id reused with different data (" + batch[i].scope + ")");
+            break;
+          case SubmitOutcome::Code::kOwnership:
+            self->ToDlq(std::move(r), outs[i].message);
+            break;
+          case SubmitOutcome::Code::kDraining:
+            break;  // not stored: redelivered after the restart
+          case SubmitOutcome::Code::kQueueFull:
+          case SubmitOutcome::Code::kStoreError:
+            if (attempt == 0 && waiting.empty()) {
+              log::Warn("kafka records wait", {{"reason", outs[i].message},
+                                               {"partition", r.partition},
+                                               {"offset", r.offset}});
+            }
+            waiting.push_back({std::move(r), {}, {}});
+            break;
+        }
+      }
+      for (const auto& [partition, upto] : store) self->StoreOffset(partition, upto);
+      self->Backpressure();
+      if (waiting.empty()) co_return;
+      co_await Sleep(self, 200);
+      if (self->stopping) co_return;
+      // Decoded again: the tenants table may have changed meanwhile.
+      batch.clear();
+      for (auto& in : waiting) {
+        std::string why;
+        if (!self->ToSubmission(in.record, &in.request, &why)) {
+          self->ToDlq(std::move(in.record), std::move(why));
+          continue;
+        }
+        batch.push_back(std::move(in));
+      }
+      if (batch.empty()) co_return;
     }
   }
 

@@ -4,16 +4,40 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 namespace bootstrapd {
 namespace {
 
+// Random bytes are drawn from the CSPRNG 4 KB at a time into a per-thread pool
+// (each RAND_bytes call takes a lock and a getpid() for its fork check, which
+// cost more than the bytes at the rates of the Kafka intake). Served bytes are
+// wiped from the pool. The process never forks without exec (children are
+// posix_spawn'ed), so no two processes can share a pool.
 void RandomBytes(unsigned char* out, std::size_t n) {
-  if (RAND_bytes(out, static_cast<int>(n)) != 1) {
-    throw std::runtime_error("RAND_bytes failed");  // no entropy: cannot continue
+  struct Pool {
+    unsigned char bytes[4096];
+    std::size_t used = sizeof bytes;
+    ~Pool() { OPENSSL_cleanse(bytes, sizeof bytes); }
+  };
+  thread_local Pool pool;
+  while (n > 0) {
+    if (pool.used == sizeof pool.bytes) {
+      if (RAND_bytes(pool.bytes, static_cast<int>(sizeof pool.bytes)) != 1) {
+        throw std::runtime_error("RAND_bytes failed");  // no entropy: cannot continue
+      }
+      pool.used = 0;
+    }
+    const std::size_t take = std::min(n, sizeof pool.bytes - pool.used);
+    std::memcpy(out, pool.bytes + pool.used, take);
+    OPENSSL_cleanse(pool.bytes + pool.used, take);
+    pool.used += take;
+    out += take;
+    n -= take;
   }
 }
 
@@ -125,6 +149,63 @@ std::string RandomString(std::size_t length, std::string_view alphabet) {
     }
   }
   return out;
+}
+
+HmacSha256::HmacSha256(std::string_view key) {
+  constexpr std::size_t kBlock = 64;  // SHA-256 block size
+  unsigned char k[kBlock] = {};
+  if (key.size() > kBlock) {
+    unsigned int len = 0;
+    EVP_Digest(key.data(), key.size(), k, &len, EVP_sha256(), nullptr);
+  } else {
+    std::memcpy(k, key.data(), key.size());
+  }
+  unsigned char ipad[kBlock], opad[kBlock];
+  for (std::size_t i = 0; i < kBlock; ++i) {
+    ipad[i] = static_cast<unsigned char>(k[i] ^ 0x36);
+    opad[i] = static_cast<unsigned char>(k[i] ^ 0x5c);
+  }
+  EVP_MD_CTX* in = EVP_MD_CTX_new();
+  EVP_MD_CTX* out = EVP_MD_CTX_new();
+  if (in == nullptr || out == nullptr || EVP_DigestInit_ex(in, EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(in, ipad, kBlock) != 1 ||
+      EVP_DigestInit_ex(out, EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(out, opad, kBlock) != 1) {
+    EVP_MD_CTX_free(in);
+    EVP_MD_CTX_free(out);
+    throw std::runtime_error("SHA-256 unavailable");
+  }
+  OPENSSL_cleanse(k, kBlock);
+  OPENSSL_cleanse(ipad, kBlock);
+  OPENSSL_cleanse(opad, kBlock);
+  inner_ = in;
+  outer_ = out;
+}
+
+HmacSha256::~HmacSha256() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(inner_));
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(outer_));
+}
+
+std::string HmacSha256::Hex(std::string_view message) const {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx != nullptr && EVP_MD_CTX_copy_ex(ctx, static_cast<EVP_MD_CTX*>(inner_)) == 1 &&
+            EVP_DigestUpdate(ctx, message.data(), message.size()) == 1 &&
+            EVP_DigestFinal_ex(ctx, digest, &len) == 1 &&
+            EVP_MD_CTX_copy_ex(ctx, static_cast<EVP_MD_CTX*>(outer_)) == 1 &&
+            EVP_DigestUpdate(ctx, digest, len) == 1 && EVP_DigestFinal_ex(ctx, digest, &len) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xF]);
+  }
+  return hex;
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

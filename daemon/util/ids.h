@@ -23,6 +23,23 @@ bool IsUuid(std::string_view s);
 // `length` characters drawn uniformly from `alphabet` (rejection sampling).
 std::string RandomString(std::size_t length, std::string_view alphabet);
 
+// HMAC-SHA256 under one key, for many messages: the key's inner and outer
+// pad states are hashed once, so a message costs two short digests (OpenSSL's
+// one-shot HMAC() fetches the algorithm and re-hashes the key every call).
+class HmacSha256 {
+ public:
+  explicit HmacSha256(std::string_view key);
+  ~HmacSha256();
+  HmacSha256(const HmacSha256&) = delete;
+  HmacSha256& operator=(const HmacSha256&) = delete;
+  // The MAC of `message` as 64 lowercase hex digits.
+  std::string Hex(std::string_view message) const;
+
+ private:
+  void* inner_;  // EVP_MD_CTX after (key ^ ipad)
+  void* outer_;  // EVP_MD_CTX after (key ^ opad)
+};
+
 // Constant-time equality of two byte strings (length leaks only).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

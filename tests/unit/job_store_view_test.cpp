@@ -47,18 +47,18 @@ TEST_CASE("GetJobView and ListJobs read what JobView shows, cheaply", "[unit][st
     JobStorePtr store = OpenSqliteJobStore((dir / "jobs.db").string(), &error);
     REQUIRE(store != nullptr);
     std::vector<StoreWrite> writes(2);
-    writes[0].job = SampleJob("00000000-0000-4000-8000-000000000001", "alice");
-    writes[1].job = SampleJob("00000000-0000-4000-8000-000000000002", "bob");
-    writes[0].job.seq = 1;
-    writes[1].job.seq = 2;
-    writes[1].job.steps = json::array();
+    writes[0].job = std::make_unique<Job>(SampleJob("00000000-0000-4000-8000-000000000001", "alice"));
+    writes[1].job = std::make_unique<Job>(SampleJob("00000000-0000-4000-8000-000000000002", "bob"));
+    writes[0].job->seq = 1;
+    writes[1].job->seq = 2;
+    writes[1].job->steps = json::array();
     const Status applied = store->Apply(writes);
     INFO(applied.message());
     REQUIRE(applied.ok());
 
     Job full, view;
-    REQUIRE(store->GetJob(writes[0].job.id, &full).ok());
-    REQUIRE(store->GetJobView(writes[0].job.id, &view).ok());
+    REQUIRE(store->GetJob(writes[0].job->id, &full).ok());
+    REQUIRE(store->GetJobView(writes[0].job->id, &view).ok());
     // What JobView shows is identical.
     CHECK(JobView(view) == JobView(full));
     CHECK(view.steps == json::array({{{"name", "create_account"}, {"outcome", "succeeded"}},
@@ -71,7 +71,7 @@ TEST_CASE("GetJobView and ListJobs read what JobView shows, cheaply", "[unit][st
     CHECK(full.stored_secret == std::optional<std::string>("s3cret-value"));
 
     Job empty;
-    REQUIRE(store->GetJobView(writes[1].job.id, &empty).ok());
+    REQUIRE(store->GetJobView(writes[1].job->id, &empty).ok());
     CHECK(empty.steps == json::array());
 
     CHECK(store->GetJobView("00000000-0000-4000-8000-00000000000f", &view).code() ==
@@ -80,7 +80,7 @@ TEST_CASE("GetJobView and ListJobs read what JobView shows, cheaply", "[unit][st
     std::vector<Job> listed;
     REQUIRE(store->ListJobs(JobFilter{}, &listed).ok());
     REQUIRE(listed.size() == 2);
-    CHECK(listed[0].id == writes[1].job.id);  // newest first
+    CHECK(listed[0].id == writes[1].job->id);  // newest first
     CHECK(JobView(listed[1]) == JobView(full));
     CHECK_FALSE(listed[1].stored_secret.has_value());
   }
