@@ -231,6 +231,11 @@ class JobManager {
   std::unique_ptr<HmacSha256> fingerprint_key_;  // keyed with the store's secret (Recover)
   std::function<void()> outbox_listener_;
 
+  // SubmitMany's writes vector, kept between batches (see there); at most
+  // kSpareWrites entries of capacity are kept.
+  static constexpr std::size_t kSpareWrites = 4096;
+  std::vector<StoreWrite> spare_writes_;
+
   // Group commit.
   JobStore::WriteGroups batch_;  // one group per Commit/Enqueue call
   std::vector<std::shared_ptr<Waiter>> batch_waiters_;  // one per group (null: Enqueue)
