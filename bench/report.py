@@ -90,7 +90,9 @@ def main():
         bare = k.get("bare_consume_per_s", 0)
         ratio = k["events_per_s"] / bare if bare else 0
         add(f"Kafka intake: {k['events']:,} events → committed jobs (mock cluster)",
-            f"{k['events_per_s']:,.0f} events/s ({k['jobs_committed']:,} jobs in {k['span_s']:.2f} s)",
+            f"{k['events_per_s']:,.0f} events/s ({k['jobs_committed']:,} jobs in {k['span_s']:.2f} s; "
+            f"CPU per event: loop {k.get('loop_cpu_us_per_event', 0):.0f} µs, "
+            f"process {k.get('cpu_us_per_event', 0):.0f} µs)",
             f"bare consumer {bare:,.0f} records/s", f"{ratio * 100:.1f} %", "≥ 20,000 events/s",
             yes(k["events_per_s"] >= 20000))
 
