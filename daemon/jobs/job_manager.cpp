@@ -701,9 +701,12 @@ Status JobManager::ListJobs(const JobFilter& f, std::vector<Job>* out) {
     metrics_->store_errors.Add({{"op", "list"}}).Increment();
     return s;
   }
-  // Active jobs are fresher in memory than in their last persisted row.
+  // Active jobs are fresher in memory than in their last persisted row (once
+  // settled: between its commit and Settle, memory holds only a hollow job).
   for (auto& j : *out) {
-    if (auto it = active_.find(j.id); it != active_.end()) j = it->second->job;
+    if (auto it = active_.find(j.id); it != active_.end() && it->second->committed) {
+      j = it->second->job;
+    }
   }
   return Status::Ok();
 }
