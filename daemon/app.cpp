@@ -24,6 +24,7 @@
 #include "daemon/jobs/workflows.h"
 #include "daemon/kafka/kafka_bridge.h"
 #include "daemon/metrics/metrics.h"
+#include "daemon/util/ids.h"
 #include "daemon/util/log.h"
 #include "handlers/context.h"
 
@@ -54,13 +55,7 @@ std::string InstanceId(const std::string& db_path) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(abs.data(), abs.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string id;
-  for (unsigned int i = 0; i < 8; ++i) {
-    id.push_back(kHex[md[i] >> 4]);
-    id.push_back(kHex[md[i] & 0xF]);
-  }
-  return id;
+  return HexLower(std::string_view(reinterpret_cast<const char*>(md), 8));
 }
 
 std::string StatusLine(const JobManager& jobs) {

@@ -61,14 +61,7 @@ awaitable<HttpResponse> GetJobResult(AppContext* ctx, HttpRequest, PathParams p)
 
 // The opaque page cursor: "c1." + hex of the last item's sequence number.
 std::string EncodeCursor(std::int64_t seq) {
-  static const char* kHex = "0123456789abcdef";
-  const std::string digits = std::to_string(seq);
-  std::string c = "c1.";
-  for (unsigned char ch : digits) {
-    c.push_back(kHex[ch >> 4]);
-    c.push_back(kHex[ch & 0xF]);
-  }
-  return c;
+  return "c1." + HexLower(std::to_string(seq));
 }
 
 bool DecodeCursor(const std::string& c, std::int64_t* seq) {

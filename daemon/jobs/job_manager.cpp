@@ -123,7 +123,7 @@ struct JobManager::Admission {
 };
 
 bool JobManager::Admit(SubmitRequest& r, SubmitOutcome* out, Admission* a,
-                       std::vector<StoreWrite>* writes, const KeyLookup* stored) {
+                       std::vector<StoreWrite>* writes, const KeyLookup& stored) {
   std::string fingerprint;
   if (!r.idem_scope.empty()) {
     // The same key again (in flight or committed) is the same job, whatever
@@ -134,27 +134,14 @@ bool JobManager::Admit(SubmitRequest& r, SubmitOutcome* out, Admission* a,
     if (auto it = pending_keys_.find(r.idem_scope); it != pending_keys_.end()) {
       seen = it->second;
       found = true;
-    } else if (stored != nullptr) {  // read beforehand, with the rest of a batch
-      if (!stored->status.ok()) {
-        metrics_->store_errors.Add({{"op", "get_key"}}).Increment();
-        out->code = SubmitOutcome::Code::kStoreError;
-        out->message = stored->status.message();
-        return false;
-      }
-      if (stored->key) {
-        seen = *stored->key;
-        found = true;
-      }
-    } else {
-      Status ks = store_->GetKey(r.idem_scope, &seen);
-      if (ks.ok()) {
-        found = true;
-      } else if (ks.code() != Status::Code::kNotFound) {
-        metrics_->store_errors.Add({{"op", "get_key"}}).Increment();
-        out->code = SubmitOutcome::Code::kStoreError;
-        out->message = ks.message();
-        return false;
-      }
+    } else if (!stored.status.ok()) {
+      metrics_->store_errors.Add({{"op", "get_key"}}).Increment();
+      out->code = SubmitOutcome::Code::kStoreError;
+      out->message = stored.status.message();
+      return false;
+    } else if (stored.key) {
+      seen = *stored.key;
+      found = true;
     }
     if (found) {
       out->job_id = seen.job_id;
@@ -243,7 +230,7 @@ bool JobManager::Admit(SubmitRequest& r, SubmitOutcome* out, Admission* a,
     Tenant tenant{r.username, r.ns, j.created_at};
     tenants_by_user_[tenant.username] = tenant;
     user_by_namespace_[tenant.ns] = tenant.username;
-    writes->emplace_back();  // `j` is not used after this: the vector may move
+    writes->emplace_back();
     writes->back().op = StoreWrite::Op::kPutTenant;
     writes->back().tenant = tenant;
     a->new_tenant = std::move(tenant);
@@ -272,12 +259,7 @@ void JobManager::Settle(const Admission& a, const Status& s, std::vector<StoreWr
       user_by_namespace_.erase(a.new_tenant->ns);
     }
     std::erase(pending_, a.id);
-    for (const auto& k : a.keys) {
-      auto q = key_queues_.find(k);
-      if (q == key_queues_.end()) continue;
-      std::erase(q->second, a.id);
-      if (q->second.empty()) key_queues_.erase(q);
-    }
+    LeaveKeyQueues(a.id, a.keys);
     active_.erase(a.id);
     metrics_->store_errors.Add({{"op", "submit"}}).Increment();
     log::Error("job not accepted: store commit failed", {{"error", s.message()}});
@@ -323,21 +305,10 @@ awaitable<void> JobManager::AwaitOriginal(SubmitOutcome* out) {
 }
 
 awaitable<SubmitOutcome> JobManager::Submit(SubmitRequest r) {
-  SubmitOutcome out;
-  Admission a;
-  std::vector<StoreWrite> writes;
-  writes.reserve(3);  // job, tenant, key: no regrowth (a StoreWrite is large)
-  if (!Admit(r, &out, &a, &writes)) {
-    co_await AwaitOriginal(&out);
-    co_return out;
-  }
-  UpdateGauges();
-  std::vector<StoreWrite> written;
-  Status s = co_await Commit(std::move(writes), &written);
-  Settle(a, s, &written, &out);
-  if (s.ok()) Schedule();  // updates the gauges
-  else UpdateGauges();
-  co_return out;
+  std::vector<SubmitRequest> one;
+  one.push_back(std::move(r));
+  std::vector<SubmitOutcome> outs = co_await SubmitMany(std::move(one));
+  co_return std::move(outs[0]);
 }
 
 awaitable<std::vector<SubmitOutcome>> JobManager::SubmitMany(std::vector<SubmitRequest> rs) {
@@ -360,7 +331,7 @@ awaitable<std::vector<SubmitOutcome>> JobManager::SubmitMany(std::vector<SubmitR
   bool any = false;
   for (std::size_t i = 0; i < rs.size(); ++i) {
     lookup.key = std::move(keys[i]);
-    pending[i] = Admit(rs[i], &outs[i], &admitted[i], &writes, &lookup);
+    pending[i] = Admit(rs[i], &outs[i], &admitted[i], &writes, lookup);
     any = any || pending[i];
   }
   if (!any) {
@@ -477,16 +448,18 @@ awaitable<void> JobManager::RunJob(JobManager* self, std::string id) {
   }
   // The final state and its completion event commit together (the outbox).
   std::vector<StoreWrite> final_writes(1);
-  final_writes[0].job = std::make_unique<Job>(final_state);
+  final_writes[0].job = std::make_unique<Job>(std::move(final_state));
   const bool announce = !self->config_.kafka_brokers.empty();
   if (announce) {
     StoreWrite ow;
     ow.op = StoreWrite::Op::kPutOutbox;
-    ow.outbox = BuildCompletionEvent(final_state, self->config_, ToUnixMs(self->clock_->Now()));
+    ow.outbox =
+        BuildCompletionEvent(*final_writes[0].job, self->config_, ToUnixMs(self->clock_->Now()));
     final_writes.push_back(std::move(ow));
   }
-  Status s = co_await self->Commit(std::move(final_writes));
-  j = std::move(final_state);
+  std::vector<StoreWrite> written;  // the final state comes back with its writes
+  Status s = co_await self->Commit(std::move(final_writes), &written);
+  j = std::move(*written.at(0).job);
   if (!s.ok()) {
     self->metrics_->store_errors.Add({{"op", "persist"}}).Increment();
     log::Error("final job state not persisted", {{"job_id", id}, {"error", s.message()}});
@@ -503,15 +476,19 @@ awaitable<void> JobManager::RunJob(JobManager* self, std::string id) {
   self->Finished(id);
 }
 
+void JobManager::LeaveKeyQueues(const std::string& id, const std::vector<std::string>& keys) {
+  for (const auto& k : keys) {
+    auto q = key_queues_.find(k);
+    if (q == key_queues_.end()) continue;
+    std::erase(q->second, id);
+    if (q->second.empty()) key_queues_.erase(q);
+  }
+}
+
 void JobManager::Finished(const std::string& id) {
   auto a = active_.find(id);
   if (a != active_.end()) {
-    for (const auto& k : Keys(a->second->job)) {
-      auto q = key_queues_.find(k);
-      if (q == key_queues_.end()) continue;
-      std::erase(q->second, id);
-      if (q->second.empty()) key_queues_.erase(q);
-    }
+    LeaveKeyQueues(id, Keys(a->second->job));
     active_.erase(a);
   }
   --running_;

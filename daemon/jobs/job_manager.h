@@ -95,6 +95,7 @@ class JobManager {
   // running ones resume at their first unfinished step.
   Status Recover();
 
+  // One request (REST, webhook): SubmitMany of one.
   boost::asio::awaitable<SubmitOutcome> Submit(SubmitRequest r);
   // Several submissions sharing one commit (the Kafka intake drains records
   // in batches): each is admitted in order exactly as by Submit (a later one
@@ -174,13 +175,13 @@ class JobManager {
   // Submit's checks and reservations (no await): false with *out set when the
   // request is answered without a new job (replay, refusal); true when the
   // job is admitted to memory and its writes are appended to *writes.
-  // `stored`: the key's row read beforehand (SubmitMany); null: read here.
+  // `stored`: the key's row as read with the rest of the batch (SubmitMany).
   struct KeyLookup {
     Status status;
     std::optional<IdempotencyKey> key;
   };
   bool Admit(SubmitRequest& r, SubmitOutcome* out, Admission* a, std::vector<StoreWrite>* writes,
-             const KeyLookup* stored = nullptr);
+             const KeyLookup& stored);
   // A replay (or key mismatch) names a job that is admitted but not yet
   // durable: waits for its commit; kStoreError if that commit failed.
   boost::asio::awaitable<void> AwaitOriginal(SubmitOutcome* out);
@@ -202,6 +203,7 @@ class JobManager {
   bool Runnable(const JobRun& run) const;
   static boost::asio::awaitable<void> RunJob(JobManager* self, std::string id);
   void Finished(const std::string& id);
+  void LeaveKeyQueues(const std::string& id, const std::vector<std::string>& keys);
   void UpdateGauges();
   std::vector<std::string> Keys(const Job& j) const;
 

@@ -375,17 +375,12 @@ class SqliteJobStore final : public JobStore {
   Status GetKeys(const std::vector<std::string>& scopes,
                  std::vector<std::optional<IdempotencyKey>>* out) override {
     out->assign(scopes.size(), std::nullopt);
-    if (scopes.empty()) return Status::Ok();
+    if (std::all_of(scopes.begin(), scopes.end(), [](const auto& s) { return s.empty(); })) {
+      return Status::Ok();  // no keys (REST requests without one): no transaction
+    }
     // One read transaction (one snapshot, one WAL read lock) for all of them.
     if (Status s = Step(begin_read_, "begin read"); !s.ok()) return s;
-    Status result = Status::Ok();
-    for (std::size_t i = 0; i < scopes.size() && result.ok(); ++i) {
-      if (scopes[i].empty()) continue;  // a request without a key
-      IdempotencyKey k;
-      Status s = GetKey(scopes[i], &k);
-      if (s.ok()) (*out)[i] = std::move(k);
-      else if (s.code() != Status::Code::kNotFound) result = s;
-    }
+    Status result = JobStore::GetKeys(scopes, out);
     if (Status c = Step(commit_, "end read"); !c.ok() && result.ok()) result = c;
     return result;
   }

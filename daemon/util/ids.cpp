@@ -198,12 +198,16 @@ std::string HmacSha256::Hex(std::string_view message) const {
             EVP_DigestUpdate(ctx, digest, len) == 1 && EVP_DigestFinal_ex(ctx, digest, &len) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
+  return HexLower(std::string_view(reinterpret_cast<const char*>(digest), len));
+}
+
+std::string HexLower(std::string_view bytes) {
   static const char* kHex = "0123456789abcdef";
   std::string hex;
-  hex.reserve(2 * len);
-  for (unsigned int i = 0; i < len; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xF]);
+  hex.reserve(2 * bytes.size());
+  for (unsigned char c : bytes) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 0xF]);
   }
   return hex;
 }

@@ -23,6 +23,9 @@ bool IsUuid(std::string_view s);
 // `length` characters drawn uniformly from `alphabet` (rejection sampling).
 std::string RandomString(std::size_t length, std::string_view alphabet);
 
+// Lowercase hex of `bytes` (two digits per byte).
+std::string HexLower(std::string_view bytes);
+
 // HMAC-SHA256 under one key, for many messages: the key's inner and outer
 // pad states are hashed once, so a message costs two short digests (OpenSSL's
 // one-shot HMAC() fetches the algorithm and re-hashes the key every call).

@@ -28,6 +28,12 @@ TEST_CASE("HmacSha256 matches RFC 4231", "[unit][ids]") {
         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+TEST_CASE("HexLower encodes every byte as two lowercase digits", "[unit][ids]") {
+  CHECK(HexLower("") == "");
+  CHECK(HexLower(std::string("\x00\x0f\xa5\xff", 4)) == "000fa5ff");
+  CHECK(HexLower("42") == "3432");
+}
+
 TEST_CASE("random ids stay unique across refills of the random pool", "[unit][ids]") {
   // 4 KB pool: 16-byte UUIDs and 64-byte password draws cross many refills.
   std::set<std::string> seen;
